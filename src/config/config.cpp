@@ -1,0 +1,617 @@
+// The config file loader (DESIGN §6): JSON text → validated, immutable Config.
+// One pass over the simdjson DOM reads every section and records every
+// problem with its JSON path; checks that need the whole document (references
+// between sections) run at the end. A Config is handed out only when no
+// problem was found.
+#include "ringgate/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "config/address.hpp"
+#include "config/json_reader.hpp"
+
+namespace ringgate::config {
+namespace {
+
+namespace fs = std::filesystem;
+using simdjson::dom::element;
+
+constexpr uint32_t kMaxWorkers = 1024;
+constexpr uint32_t kMaxU32 = UINT32_MAX;
+constexpr uint64_t kMaxU64 = UINT64_MAX;
+constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxTokenBytes = 4096;
+constexpr size_t kMaxIdLength = 80;
+constexpr std::string_view kDefaultStateDir = "var/ringgate";
+
+std::string errno_text(int error) {
+  char buffer[256];
+  // GNU strerror_r: returns a pointer to the message (maybe not `buffer`).
+  return strerror_r(error, buffer, sizeof buffer);
+}
+
+// Closes a file descriptor when it goes out of scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Opens `path` as a regular file and, when `content` is non-null, reads all of
+// it (at most `max_bytes`). Returns nullopt on success, otherwise why not
+// ("No such file or directory", "not a regular file", …).
+std::optional<std::string> read_regular_file(const std::string& path, size_t max_bytes,
+                                             std::string* content) {
+  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return errno_text(errno);
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0) return errno_text(errno);
+  if (!S_ISREG(info.st_mode)) return "not a regular file";
+  if (content == nullptr) return std::nullopt;
+  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
+    return "larger than " + std::to_string(max_bytes) + " bytes";
+  }
+  content->clear();
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(file.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_text(errno);
+    if (n == 0) break;
+    content->append(buffer, static_cast<size_t>(n));
+    if (content->size() > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+  }
+  return std::nullopt;
+}
+
+bool is_id_char(char c, bool first) {
+  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  return alnum || (!first && (c == '.' || c == '_' || c == '-'));
+}
+
+// [A-Za-z0-9][A-Za-z0-9._-]{0,79}: safe in URLs, file names and metric labels.
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (!is_id_char(id[i], i == 0)) return false;
+  }
+  return true;
+}
+
+bool has_space_or_control(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n\f\v";
+  const size_t begin = text.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  const size_t end = text.find_last_not_of(kSpace);
+  return text.substr(begin, end - begin + 1);
+}
+
+// Strips leading and trailing '/', so "/orders/" and "orders" are one path.
+std::string normalize_api_path(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
+bool is_valid_api_path(std::string_view path) {
+  return !has_space_or_control(path) && path.find_first_of("?#") == std::string_view::npos &&
+         path.find("//") == std::string_view::npos;
+}
+
+// Walks a Config-shaped document, filling a Config and recording problems.
+class Loader {
+ public:
+  Loader(fs::path base_dir, Problems& problems)
+      : base_dir_(std::move(base_dir)), problems_(problems) {}
+
+  void load(element root, Config& config);
+
+ private:
+  void load_gateway(std::optional<element> value, Gateway& gateway);
+  void load_listeners(ObjectReader& gateway, std::vector<Listener>& listeners);
+  std::optional<Listener> load_listener(element value, const std::string& path);
+  void load_admin(element value, const std::string& path, Admin& admin);
+  void load_token(const std::string& path, Admin& admin);
+  void load_limits(element value, const std::string& path, Limits& limits);
+  void load_timeouts(element value, const std::string& path, Timeouts& timeouts);
+  void load_pool(element value, const std::string& path, Pool& pool);
+  void load_access_log(element value, const std::string& path, AccessLog& access_log);
+  void load_certificates(element value, std::map<std::string, Certificate>& certificates);
+  void load_backends(element value, std::map<std::string, Backend>& backends);
+  void load_apis(element value, std::map<std::string, Api>& apis);
+  bool read_api_path(ObjectReader& object, Api& api);
+  void check_certificate_references(const Config& config);
+
+  template <typename LoadEntry>
+  void for_each_entry(element value, const std::string& path, LoadEntry&& load_entry);
+
+  std::optional<SocketAddress> read_address(element value, const std::string& path,
+                                            bool allow_port_zero);
+  std::optional<std::string> read_url(element value, const std::string& path, bool allow_path);
+  std::optional<std::string> read_path(ObjectReader& object, std::string_view key);
+  std::optional<std::string> read_readable_file(ObjectReader& object, std::string_view key);
+  std::string resolve(std::string_view path) const;
+
+  fs::path base_dir_;
+  Problems& problems_;
+  // Listener certificate ids, checked once `certificates` has been read:
+  // (JSON path, certificate id).
+  std::vector<std::pair<std::string, std::string>> certificate_references_;
+};
+
+void Loader::load(element root, Config& config) {
+  std::optional<ObjectReader> top =
+      ObjectReader::open(root, "$", {"gateway", "certificates", "backends", "apis"}, problems_);
+  if (!top) return;
+  load_gateway(top->find("gateway"), config.gateway);
+  if (std::optional<element> value = top->find("certificates")) {
+    load_certificates(*value, config.certificates);
+  }
+  if (std::optional<element> value = top->find("backends")) load_backends(*value, config.backends);
+  if (std::optional<element> value = top->find("apis")) load_apis(*value, config.apis);
+  check_certificate_references(config);
+}
+
+void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
+  gateway.state_dir = resolve(kDefaultStateDir);
+  if (!value) {
+    problems_.add("$.gateway.listeners", "required key is missing (at least one listener)");
+    return;
+  }
+  std::optional<ObjectReader> object =
+      ObjectReader::open(*value, "$.gateway",
+                         {"workers", "listeners", "admin", "stateDir", "limits", "timeouts",
+                          "pool", "accessLog"},
+                         problems_);
+  if (!object) return;
+  object->read("workers", gateway.workers, 0, kMaxWorkers);
+  load_listeners(*object, gateway.listeners);
+  if (std::optional<element> admin = object->find("admin")) {
+    load_admin(*admin, object->path_of("admin"), gateway.admin);
+  }
+  if (std::optional<std::string> dir = read_path(*object, "stateDir")) gateway.state_dir = *dir;
+  if (std::optional<element> limits = object->find("limits")) {
+    load_limits(*limits, object->path_of("limits"), gateway.limits);
+  }
+  if (std::optional<element> timeouts = object->find("timeouts")) {
+    load_timeouts(*timeouts, object->path_of("timeouts"), gateway.timeouts);
+  }
+  if (std::optional<element> pool = object->find("pool")) {
+    load_pool(*pool, object->path_of("pool"), gateway.pool);
+  }
+  if (std::optional<element> log = object->find("accessLog")) {
+    load_access_log(*log, object->path_of("accessLog"), gateway.access_log);
+  }
+
+  // With SO_REUSEPORT a second bind to the same address would succeed and
+  // silently share connections, so catch the clash here.
+  for (const Listener& listener : gateway.listeners) {
+    if (listener.address.port != 0 && listener.address.host == gateway.admin.address.host &&
+        listener.address.port == gateway.admin.address.port) {
+      problems_.add(object->path_of("admin") + ".address",
+                    "address " + listener.address.to_string() + " is also used by a listener");
+    }
+  }
+}
+
+void Loader::load_listeners(ObjectReader& gateway, std::vector<Listener>& listeners) {
+  const std::string path = gateway.path_of("listeners");
+  std::optional<element> value = gateway.find("listeners");
+  if (!value) {
+    problems_.add(path, "required key is missing (at least one listener)");
+    return;
+  }
+  std::optional<simdjson::dom::array> array = as_array(*value, path, problems_);
+  if (!array) return;
+  std::vector<std::pair<std::string, SocketAddress>> seen;  // (path, address)
+  size_t index = 0;
+  for (element item : *array) {
+    const std::string item_path = index_path(path, index++);
+    std::optional<Listener> listener = load_listener(item, item_path);
+    if (!listener) continue;
+    const SocketAddress& address = listener->address;
+    for (const auto& [other_path, other] : seen) {
+      if (address.port != 0 && other.host == address.host && other.port == address.port) {
+        problems_.add(item_path + ".address",
+                      "address " + address.to_string() + " is also used by " + other_path);
+        break;
+      }
+    }
+    seen.emplace_back(item_path, address);
+    listeners.push_back(std::move(*listener));
+  }
+  if (index == 0) problems_.add(path, "expected at least one listener, found an empty array");
+}
+
+std::optional<Listener> Loader::load_listener(element value, const std::string& path) {
+  std::optional<ObjectReader> object =
+      ObjectReader::open(value, path, {"address", "tls"}, problems_);
+  if (!object) return std::nullopt;
+  Listener listener;
+  bool address_ok = false;
+  if (std::optional<element> address = object->require("address")) {
+    // Port 0: the kernel picks one (tests use that).
+    if (std::optional<SocketAddress> parsed =
+            read_address(*address, object->path_of("address"), /*allow_port_zero=*/true)) {
+      listener.address = *parsed;
+      address_ok = true;
+    }
+  }
+  if (std::optional<element> tls = object->find("tls")) {
+    std::optional<ObjectReader> tls_object =
+        ObjectReader::open(*tls, object->path_of("tls"), {"certificateId"}, problems_);
+    if (tls_object) {
+      if (std::optional<element> id = tls_object->require("certificateId")) {
+        const std::string id_path = tls_object->path_of("certificateId");
+        if (std::optional<std::string> text = as_string(*id, id_path, problems_)) {
+          listener.tls = ListenerTls{*text};
+          certificate_references_.emplace_back(id_path, *text);
+        }
+      }
+    }
+  }
+  if (!address_ok) return std::nullopt;
+  return listener;
+}
+
+// Without a tokenFile no request can authenticate: the admin API then answers
+// only GET /healthz and /metrics, and only when publicHealthAndMetrics is true;
+// everything else gets 401. That is a valid (locked-down) setup, not an error.
+void Loader::load_admin(element value, const std::string& path, Admin& admin) {
+  std::optional<ObjectReader> object = ObjectReader::open(
+      value, path, {"address", "tokenFile", "publicHealthAndMetrics"}, problems_);
+  if (!object) return;
+  if (std::optional<element> address = object->find("address")) {
+    if (std::optional<SocketAddress> parsed =
+            read_address(*address, object->path_of("address"), /*allow_port_zero=*/false)) {
+      admin.address = *parsed;
+    }
+  }
+  object->read("publicHealthAndMetrics", admin.metrics_without_token);
+  if (std::optional<std::string> file = read_path(*object, "tokenFile")) {
+    admin.token_file = *file;
+    load_token(object->path_of("tokenFile"), admin);
+  }
+}
+
+void Loader::load_token(const std::string& path, Admin& admin) {
+  std::string content;
+  if (std::optional<std::string> error =
+          read_regular_file(admin.token_file, kMaxTokenBytes, &content)) {
+    problems_.add(path, "cannot read " + quote(admin.token_file) + ": " + *error);
+    return;
+  }
+  const std::string_view token = trim(content);
+  if (token.empty()) {
+    problems_.add(path, "token file " + quote(admin.token_file) + " is empty");
+  } else if (has_space_or_control(token)) {
+    // Such a token could never match an "Authorization: Bearer" header.
+    problems_.add(path, "token file " + quote(admin.token_file) +
+                            " must hold one token without spaces or control characters");
+  } else {
+    admin.token = std::string(token);
+  }
+}
+
+void Loader::load_limits(element value, const std::string& path, Limits& limits) {
+  std::optional<ObjectReader> object = ObjectReader::open(
+      value, path,
+      {"maxHeaderBytes", "maxHeaderCount", "maxUrlBytes", "maxBodyBytes", "maxConnections"},
+      problems_);
+  if (!object) return;
+  object->read("maxHeaderBytes", limits.max_header_bytes, 1, kMaxU32);
+  object->read("maxHeaderCount", limits.max_header_count, 1, kMaxU32);
+  object->read("maxUrlBytes", limits.max_url_bytes, 1, kMaxU32);
+  object->read("maxBodyBytes", limits.max_body_bytes, 0, kMaxU64);
+  object->read("maxConnections", limits.max_connections, 1, kMaxU32);
+}
+
+void Loader::load_timeouts(element value, const std::string& path, Timeouts& timeouts) {
+  std::optional<ObjectReader> object = ObjectReader::open(
+      value, path,
+      {"clientHeaderMs", "clientIdleMs", "backendConnectMs", "backendResponseMs", "drainMs"},
+      problems_);
+  if (!object) return;
+  object->read("clientHeaderMs", timeouts.client_header_ms, 1, kMaxU32);
+  object->read("clientIdleMs", timeouts.client_idle_ms, 1, kMaxU32);
+  object->read("backendConnectMs", timeouts.backend_connect_ms, 1, kMaxU32);
+  object->read("backendResponseMs", timeouts.backend_response_ms, 1, kMaxU32);
+  object->read("drainMs", timeouts.drain_ms, 1, kMaxU32);
+}
+
+void Loader::load_pool(element value, const std::string& path, Pool& pool) {
+  std::optional<ObjectReader> object =
+      ObjectReader::open(value, path, {"minIdle", "maxPerKey", "idleTimeoutMs"}, problems_);
+  if (!object) return;
+  Pool read = pool;
+  const bool min_given = object->find("minIdle").has_value();
+  object->read("minIdle", read.min_idle, 0, kMaxU32);
+  object->read("maxPerKey", read.max_per_key, 1, kMaxU32);
+  object->read("idleTimeoutMs", read.idle_timeout_ms, 1, kMaxU32);
+  if (read.min_idle > read.max_per_key) {
+    problems_.add(object->path_of(min_given ? "minIdle" : "maxPerKey"),
+                  "minIdle (" + std::to_string(read.min_idle) + ") must not exceed maxPerKey (" +
+                      std::to_string(read.max_per_key) + ")");
+  }
+  pool = read;
+}
+
+void Loader::load_access_log(element value, const std::string& path, AccessLog& access_log) {
+  std::optional<ObjectReader> object = ObjectReader::open(value, path, {"path"}, problems_);
+  if (!object) return;
+  std::string log_path;
+  object->read("path", log_path);
+  // "-" is stdout and "" is off; anything else is a file.
+  if (log_path.empty() || log_path == "-") {
+    access_log.path = log_path;
+  } else {
+    access_log.path = resolve(log_path);
+  }
+}
+
+// Each entry of an id-keyed object ("certificates", "backends", "apis") with a
+// valid, unique id is passed to `load_entry(id, value, path)`; others are
+// reported and skipped.
+template <typename LoadEntry>
+void Loader::for_each_entry(element value, const std::string& path, LoadEntry&& load_entry) {
+  std::optional<simdjson::dom::object> object = as_object(value, path, problems_);
+  if (!object) return;
+  std::set<std::string_view> seen;
+  for (simdjson::dom::key_value_pair field : *object) {
+    const std::string entry_path = member_path(path, field.key);
+    if (!is_valid_id(field.key)) {
+      problems_.add(entry_path, "invalid id " + quote(field.key) +
+                                    ": expected 1 to 80 characters from A-Z a-z 0-9 . _ -, "
+                                    "starting with a letter or digit");
+    } else if (!seen.insert(field.key).second) {
+      problems_.add(entry_path, "duplicate id");
+    } else {
+      load_entry(std::string(field.key), field.value, entry_path);
+    }
+  }
+}
+
+void Loader::load_certificates(element value, std::map<std::string, Certificate>& certificates) {
+  for_each_entry(value, "$.certificates",
+                 [&](const std::string& id, element entry, const std::string& path) {
+                   // Registered even when invalid, so references to it are not
+                   // reported a second time as dangling.
+                   Certificate& certificate = certificates[id];
+                   std::optional<ObjectReader> object = ObjectReader::open(
+                       entry, path, {"pfxFile", "passwordFile"}, problems_);
+                   if (!object) return;
+                   if (object->require("pfxFile")) {
+                     if (auto file = read_readable_file(*object, "pfxFile")) {
+                       certificate.pfx_file = *file;
+                     }
+                   }
+                   if (auto file = read_readable_file(*object, "passwordFile")) {
+                     certificate.password_file = *file;
+                   }
+                 });
+}
+
+void Loader::load_backends(element value, std::map<std::string, Backend>& backends) {
+  std::map<std::string, std::string> ids_by_url;
+  for_each_entry(value, "$.backends", [&](const std::string& id, element entry,
+                                          const std::string& path) {
+    Backend& backend = backends[id];
+    std::optional<ObjectReader> object =
+        ObjectReader::open(entry, path, {"url", "tls", "caFile"}, problems_);
+    if (!object) return;
+    if (std::optional<element> url = object->require("url")) {
+      if (auto text = read_url(*url, object->path_of("url"), /*allow_path=*/false)) {
+        backend.url = *text;
+        // Backends match request URLs by prefix; two with one url are ambiguous.
+        auto [it, inserted] = ids_by_url.emplace(*text, id);
+        if (!inserted) {
+          problems_.add(object->path_of("url"),
+                        "url " + quote(*text) + " is already used by backend " + quote(it->second));
+        }
+      }
+    }
+    if (std::optional<element> tls = object->find("tls")) {
+      std::optional<ObjectReader> tls_object =
+          ObjectReader::open(*tls, object->path_of("tls"),
+                             {"validateCertificateChain", "validateCertificateName"}, problems_);
+      if (tls_object) {
+        tls_object->read("validateCertificateChain", backend.tls.validate_certificate_chain);
+        tls_object->read("validateCertificateName", backend.tls.validate_certificate_name);
+      }
+    }
+    if (auto file = read_readable_file(*object, "caFile")) backend.ca_file = *file;
+  });
+}
+
+void Loader::load_apis(element value, std::map<std::string, Api>& apis) {
+  std::map<std::string, std::string> ids_by_path;
+  for_each_entry(value, "$.apis", [&](const std::string& id, element entry,
+                                      const std::string& path) {
+    Api& api = apis[id];
+    std::optional<ObjectReader> object =
+        ObjectReader::open(entry, path, {"path", "serviceUrl", "policy"}, problems_);
+    if (!object) return;
+    if (read_api_path(*object, api)) {
+      auto [it, inserted] = ids_by_path.emplace(api.path, id);
+      if (!inserted) {
+        problems_.add(object->path_of("path"),
+                      "path " + quote(api.path) + " is already used by API " + quote(it->second));
+      }
+    }
+    if (std::optional<element> url = object->require("serviceUrl")) {
+      if (auto text = read_url(*url, object->path_of("serviceUrl"), /*allow_path=*/true)) {
+        api.service_url = *text;
+      }
+    }
+    // Stored as written; the policy module parses and checks the XML.
+    object->read("policy", api.policy);
+  });
+}
+
+// Reads the optional "path" key, normalized; absent means "" (every request).
+// Returns false when a problem was recorded.
+bool Loader::read_api_path(ObjectReader& object, Api& api) {
+  std::optional<element> value = object.find("path");
+  if (!value) return true;
+  const std::string path = object.path_of("path");
+  std::optional<std::string> text = as_string(*value, path, problems_);
+  if (!text) return false;
+  api.path = normalize_api_path(*text);
+  if (!is_valid_api_path(api.path)) {
+    problems_.add(path,
+                  "expected a URL path such as \"orders\" or \"v1/orders\" (no spaces, '?', "
+                  "'#' or empty segments), found " + quote(*text));
+    return false;
+  }
+  return true;
+}
+
+void Loader::check_certificate_references(const Config& config) {
+  for (const auto& [path, id] : certificate_references_) {
+    if (!config.certificates.contains(id)) {
+      problems_.add(path, "unknown certificate " + quote(id) + " (not in $.certificates)");
+    }
+  }
+}
+
+std::optional<SocketAddress> Loader::read_address(element value, const std::string& path,
+                                                  bool allow_port_zero) {
+  std::optional<std::string> text = as_string(value, path, problems_);
+  if (!text) return std::nullopt;
+  std::string error;
+  std::optional<SocketAddress> address = parse_socket_address(*text, error);
+  if (!address) {
+    problems_.add(path, error);
+    return std::nullopt;
+  }
+  if (address->port == 0 && !allow_port_zero) {
+    problems_.add(path, "port must be between 1 and 65535, found " + quote(*text));
+    return std::nullopt;
+  }
+  return address;
+}
+
+// Returns the URL as written, less trailing '/' on its path (a serviceUrl of
+// ".../api/" and ".../api" route alike).
+std::optional<std::string> Loader::read_url(element value, const std::string& path,
+                                            bool allow_path) {
+  std::optional<std::string> text = as_string(value, path, problems_);
+  if (!text) return std::nullopt;
+  std::string reason;
+  std::optional<HttpUrl> url = parse_http_url(*text, allow_path, reason);
+  if (!url) {
+    problems_.add(path, "expected an http:// or https:// URL (" + reason + "), found " +
+                            quote(*text));
+    return std::nullopt;
+  }
+  std::string normalized = *text;
+  while (!url->path.empty() && url->path.back() == '/') {
+    url->path.pop_back();
+    normalized.pop_back();
+  }
+  return normalized;
+}
+
+// An optional path-valued key, resolved to an absolute path. Not checked on
+// disk (a state dir or log file may not exist yet).
+std::optional<std::string> Loader::read_path(ObjectReader& object, std::string_view key) {
+  std::optional<element> value = object.find(key);
+  if (!value) return std::nullopt;
+  const std::string path = object.path_of(key);
+  std::optional<std::string> text = as_string(*value, path, problems_);
+  if (!text) return std::nullopt;
+  if (text->empty()) {
+    problems_.add(path, "expected a path, found an empty string");
+    return std::nullopt;
+  }
+  return resolve(*text);
+}
+
+// Like read_path(), and the file must exist and be readable now.
+std::optional<std::string> Loader::read_readable_file(ObjectReader& object, std::string_view key) {
+  std::optional<std::string> file = read_path(object, key);
+  if (!file) return std::nullopt;
+  if (std::optional<std::string> error = read_regular_file(*file, 0, nullptr)) {
+    problems_.add(object.path_of(key), "cannot read " + quote(*file) + ": " + *error);
+    return std::nullopt;
+  }
+  return file;
+}
+
+std::string Loader::resolve(std::string_view path) const {
+  fs::path resolved(path);
+  if (resolved.is_relative()) resolved = base_dir_ / resolved;
+  return resolved.lexically_normal().string();
+}
+
+LoadResult load_document(const std::string& json, const std::string& base_dir,
+                         std::string source_path) {
+  LoadResult result;
+  Problems problems;
+  // The loader itself reports through `problems`; this only turns allocation
+  // or filesystem failures into a problem, keeping the no-throw contract.
+  try {
+    fs::path base = base_dir.empty() ? fs::current_path() : fs::absolute(base_dir);
+    simdjson::dom::parser parser;
+    element root;
+    if (simdjson::error_code error = parser.parse(json).get(root)) {
+      problems.add("$", std::string("invalid JSON: ") + simdjson::error_message(error));
+    } else {
+      auto config = std::make_shared<Config>();
+      config->source_path = std::move(source_path);
+      Loader(base.lexically_normal(), problems).load(root, *config);
+      if (problems.empty()) result.config = std::move(config);
+    }
+  } catch (const std::exception& e) {
+    problems.add("$", std::string("internal error while loading: ") + e.what());
+  }
+  result.problems = problems.take();
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_file(const std::string& path) {
+  std::string absolute;
+  std::string text;
+  try {
+    absolute = fs::absolute(path).lexically_normal().string();
+  } catch (const std::exception& e) {
+    return LoadResult{nullptr, {Problem{"$", "cannot resolve " + quote(path) + ": " + e.what()}}};
+  }
+  if (std::optional<std::string> error = read_regular_file(absolute, kMaxConfigBytes, &text)) {
+    return LoadResult{nullptr,
+                      {Problem{"$", "cannot read config file " + quote(absolute) + ": " + *error}}};
+  }
+  return load_document(text, fs::path(absolute).parent_path().string(), absolute);
+}
+
+LoadResult load_string(const std::string& json, const std::string& base_dir) {
+  return load_document(json, base_dir, "");
+}
+
+}  // namespace ringgate::config

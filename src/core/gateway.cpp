@@ -1,0 +1,170 @@
+#include "core/gateway.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "admin/admin_server.hpp"
+#include "core/log.hpp"
+#include "core/snapshot.hpp"
+#include "net/listener.hpp"
+#include "tls/ktls.hpp"
+
+namespace ringgate::core {
+
+void report_problems(const std::string& what, const std::vector<config::Problem>& problems) {
+  RG_ERROR("%s: %zu problem%s", what.c_str(), problems.size(), problems.size() == 1 ? "" : "s");
+  for (const config::Problem& p : problems) RG_ERROR("  %s: %s", p.path.c_str(), p.message.c_str());
+}
+
+Gateway::Gateway(std::string config_path) : config_path_(std::move(config_path)) {}
+
+Gateway::~Gateway() = default;
+
+bool Gateway::reload() {
+  config::LoadResult loaded = config::load_file(config_path_);
+  std::vector<config::Problem> problems = std::move(loaded.problems);
+  std::shared_ptr<const Snapshot> snapshot;
+  if (problems.empty()) snapshot = build_snapshot(loaded.config, generation_ + 1, problems);
+  if (!problems.empty()) {
+    report_problems("reload of " + config_path_ + " rejected; still serving the previous config",
+                    problems);
+    bump(metrics_->reload_failures_total);
+    return false;
+  }
+  const auto& old_listeners = config_->gateway.listeners;
+  const auto& new_listeners = loaded.config->gateway.listeners;
+  bool listeners_changed = old_listeners.size() != new_listeners.size();
+  for (size_t i = 0; !listeners_changed && i < new_listeners.size(); ++i) {
+    listeners_changed = old_listeners[i].address.to_string() != new_listeners[i].address.to_string();
+  }
+  if (listeners_changed) RG_WARN("reload: listener addresses changed; they take effect at restart");
+  ++generation_;
+  config_ = loaded.config;
+  shared_->snapshots.publish(snapshot);
+  for (auto& w : workers_) w->wake();
+  bump(metrics_->reloads_total);
+  RG_INFO("reload: config generation %llu is live (%zu APIs)",
+          static_cast<unsigned long long>(generation_), config_->apis.size());
+  return true;
+}
+
+int Gateway::run() {
+  config::LoadResult loaded = config::load_file(config_path_);
+  std::vector<config::Problem> problems = std::move(loaded.problems);
+  std::shared_ptr<const Snapshot> snapshot;
+  if (problems.empty()) snapshot = build_snapshot(loaded.config, ++generation_, problems);
+  if (!problems.empty()) {
+    report_problems(config_path_, problems);
+    return 1;
+  }
+  config_ = loaded.config;
+
+  uint32_t workers = config_->gateway.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  metrics_ = std::make_unique<Metrics>(workers);
+  shared_ = std::make_unique<WorkerShared>();
+  shared_->metrics = metrics_.get();
+  shared_->snapshots.publish(snapshot);
+
+  // Signals are handled by the control thread alone: block them before any
+  // worker thread exists so every thread inherits the mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  const int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+  // One SO_REUSEPORT socket per listener per worker. With port 0 the first
+  // socket learns the kernel's port and the rest share it.
+  std::vector<std::vector<int>> fds(workers);
+  for (const config::Listener& listener : config_->gateway.listeners) {
+    config::SocketAddress address = listener.address;
+    for (uint32_t w = 0; w < workers; ++w) {
+      std::string error;
+      const int fd = net::open_listener(address, error);
+      if (fd < 0) {
+        RG_ERROR("%s", error.c_str());
+        return 1;
+      }
+      if (address.port == 0) address.port = net::bound_port(fd);
+      fds[w].push_back(fd);
+    }
+    RG_INFO("listening on %s (%u workers)", address.to_string().c_str(), workers);
+  }
+
+  admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
+  std::string error;
+  if (!admin.start(error)) {
+    RG_ERROR("admin: %s", error.c_str());
+    return 1;
+  }
+  if (!net::is_loopback(config_->gateway.admin.address.host)) {
+    RG_WARN("admin API listens on %s, which is not loopback",
+            config_->gateway.admin.address.to_string().c_str());
+  }
+  RG_INFO("admin API on %s:%u", config_->gateway.admin.address.host.c_str(), admin.port());
+
+  const tls::KtlsSupport ktls = tls::probe_ktls();
+  RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
+
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t w = 0; w < workers; ++w) {
+    workers_.push_back(std::make_unique<Worker>(w, *shared_, std::move(fds[w]),
+                                                static_cast<int>(w % cpus)));
+    const std::string failure = workers_.back()->start();
+    if (!failure.empty()) {
+      RG_ERROR("worker %u: %s", w, failure.c_str());
+      shared_->stopping.store(true);
+      for (auto& started : workers_) started->wake();
+      workers_.clear();
+      return 1;
+    }
+  }
+  RG_INFO("ringgate %s ready", RINGGATE_VERSION);
+
+  bool running = true;
+  std::vector<pollfd> polled;
+  while (running) {
+    polled.clear();
+    polled.push_back({signal_fd, POLLIN, 0});
+    admin.collect(polled);
+    const int n = ::poll(polled.data(), polled.size(), 1000);
+    if (n < 0 && errno != EINTR) break;
+    for (const pollfd& p : polled) {
+      if (p.revents == 0) continue;
+      if (p.fd == signal_fd) {
+        signalfd_siginfo info{};
+        if (::read(signal_fd, &info, sizeof info) != sizeof info) continue;
+        if (info.ssi_signo == SIGHUP) {
+          RG_INFO("SIGHUP: reloading %s", config_path_.c_str());
+          if (reload()) admin.update(config_->gateway.admin);
+        } else {
+          RG_INFO("%s: draining (up to %u ms)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
+                  config_->gateway.timeouts.drain_ms);
+          running = false;
+        }
+      } else {
+        admin.handle(p);
+      }
+    }
+    if (n == 0) admin.handle(pollfd{-1, 0, 0});
+  }
+  shared_->stopping.store(true, std::memory_order_release);
+  for (auto& w : workers_) w->wake();
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  ::close(signal_fd);
+  RG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace ringgate::core

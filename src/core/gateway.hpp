@@ -1,0 +1,39 @@
+// The control thread: loads the config, starts the workers, serves the admin
+// API, and turns signals into actions (SIGHUP reload, SIGTERM/SIGINT drain
+// and stop). Owns everything the workers share.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "core/worker.hpp"
+#include "ringgate/config.hpp"
+
+namespace ringgate::core {
+
+class Gateway {
+ public:
+  explicit Gateway(std::string config_path);
+  ~Gateway();
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code (0 after a clean
+  // drain, 1 when the config is invalid or a listener cannot be opened).
+  int run();
+
+ private:
+  bool reload();
+
+  std::string config_path_;
+  std::shared_ptr<const config::Config> config_;
+  uint64_t generation_ = 0;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<WorkerShared> shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// Prints every problem as "path: message" lines to stderr.
+void report_problems(const std::string& what, const std::vector<config::Problem>& problems);
+
+}  // namespace ringgate::core

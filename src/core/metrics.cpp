@@ -1,0 +1,163 @@
+#include "core/metrics.hpp"
+
+#include <cstdio>
+
+namespace ringgate::core {
+namespace {
+
+uint64_t get(const Counter& c) { return c.load(std::memory_order_relaxed); }
+
+std::string escape_label(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char ch : value) {
+    if (ch == '\\' || ch == '"') out.push_back('\\');
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(ch);
+  }
+  return out;
+}
+
+void line(std::string& out, const char* name, const std::string& labels, uint64_t value) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += " " + std::to_string(value) + "\n";
+}
+
+void help(std::string& out, const char* name, const char* type, const char* text) {
+  out += std::string("# HELP ") + name + " " + text + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+Metrics::Metrics(uint32_t workers) : worker_count_(workers) {
+  for (uint32_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerCounters>());
+}
+
+ApiCounters& Metrics::api(const std::string& api_id, uint32_t worker) {
+  std::lock_guard lock(mu_);
+  auto& slots = apis_[api_id];
+  if (slots.empty()) {
+    for (uint32_t i = 0; i < worker_count_; ++i) slots.push_back(std::make_unique<ApiCounters>());
+  }
+  return *slots[worker];
+}
+
+PoolCounters& Metrics::pool(const std::string& key, uint32_t worker) {
+  std::lock_guard lock(mu_);
+  auto& slots = pools_[key];
+  if (slots.empty()) {
+    for (uint32_t i = 0; i < worker_count_; ++i) slots.push_back(std::make_unique<PoolCounters>());
+  }
+  return *slots[worker];
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(8192);
+  auto sum = [&](auto member) {
+    uint64_t total = 0;
+    for (const auto& w : workers_) total += get((*w).*member);
+    return total;
+  };
+
+  help(out, "ringgate_workers", "gauge", "Worker threads.");
+  line(out, "ringgate_workers", "", worker_count_);
+  help(out, "ringgate_connections_accepted_total", "counter", "Client connections accepted.");
+  line(out, "ringgate_connections_accepted_total", "", sum(&WorkerCounters::connections_accepted));
+  help(out, "ringgate_connections_active", "gauge", "Open client connections.");
+  line(out, "ringgate_connections_active", "", sum(&WorkerCounters::connections_active));
+  help(out, "ringgate_connections_rejected_total", "counter",
+       "Client connections refused at maxConnections.");
+  line(out, "ringgate_connections_rejected_total", "", sum(&WorkerCounters::connections_rejected));
+  help(out, "ringgate_backend_connections_active", "gauge", "Open backend connections.");
+  line(out, "ringgate_backend_connections_active", "",
+       sum(&WorkerCounters::backend_connections_active));
+  help(out, "ringgate_retries_total", "counter",
+       "Requests replayed on a fresh backend connection after a reused one failed.");
+  line(out, "ringgate_retries_total", "", sum(&WorkerCounters::retries_total));
+
+  help(out, "ringgate_transport_connections_total", "counter",
+       "Connections by record-layer mode (plain, userspace TLS, kernel TLS).");
+  line(out, "ringgate_transport_connections_total", "mode=\"plain\"",
+       sum(&WorkerCounters::transport_plain));
+  line(out, "ringgate_transport_connections_total", "mode=\"userspace_tls\"",
+       sum(&WorkerCounters::transport_userspace_tls));
+  line(out, "ringgate_transport_connections_total", "mode=\"ktls\"",
+       sum(&WorkerCounters::transport_kernel_tls));
+
+  std::lock_guard lock(mu_);
+  help(out, "ringgate_requests_total", "counter", "Requests answered, by API and status class.");
+  line(out, "ringgate_requests_total", "api=\"\",class=\"all\"", sum(&WorkerCounters::requests_total));
+  static const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (const auto& [api, slots] : apis_) {
+    for (size_t cls = 0; cls < 6; ++cls) {
+      uint64_t total = 0;
+      for (const auto& s : slots) total += get(s->by_class[cls]);
+      if (total == 0 && cls != 2) continue;
+      line(out, "ringgate_requests_total",
+           "api=\"" + escape_label(api) + "\",class=\"" + kClasses[cls] + "\"", total);
+    }
+  }
+
+  help(out, "ringgate_local_responses_total", "counter",
+       "Responses the gateway generated itself (errors, 404), by status.");
+  for (size_t status = 100; status < 600; ++status) {
+    uint64_t total = 0;
+    for (const auto& w : workers_) total += get(w->responses_by_status[status]);
+    if (total > 0) line(out, "ringgate_local_responses_total", "status=\"" + std::to_string(status) + "\"", total);
+  }
+
+  help(out, "ringgate_backend_latency_seconds", "histogram",
+       "Time from sending the request head to the backend to its response head.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= kLatencyBucketsSeconds.size(); ++i) {
+    for (const auto& w : workers_) cumulative += get(w->latency_buckets[i]);
+    char le[32];
+    if (i < kLatencyBucketsSeconds.size()) {
+      std::snprintf(le, sizeof le, "%g", kLatencyBucketsSeconds[i]);
+    } else {
+      std::snprintf(le, sizeof le, "+Inf");
+    }
+    line(out, "ringgate_backend_latency_seconds_bucket", std::string("le=\"") + le + "\"", cumulative);
+  }
+  char sum_text[64];
+  std::snprintf(sum_text, sizeof sum_text, "%.6f",
+                static_cast<double>(sum(&WorkerCounters::latency_sum_us)) / 1e6);
+  out += std::string("ringgate_backend_latency_seconds_sum ") + sum_text + "\n";
+  line(out, "ringgate_backend_latency_seconds_count", "", sum(&WorkerCounters::latency_count));
+
+  struct PoolMetric {
+    const char* name;
+    const char* type;
+    const char* text;
+    Counter PoolCounters::*member;
+  };
+  static const PoolMetric kPoolMetrics[] = {
+      {"ringgate_pool_idle_connections", "gauge", "Idle pooled backend connections per key.", &PoolCounters::idle},
+      {"ringgate_pool_open_connections", "gauge", "Open backend connections per key.", &PoolCounters::open},
+      {"ringgate_pool_hits_total", "counter", "Requests served on a pooled connection.", &PoolCounters::hits},
+      {"ringgate_pool_misses_total", "counter", "Requests that found no idle connection.", &PoolCounters::misses},
+      {"ringgate_pool_connects_total", "counter", "Backend connections opened.", &PoolCounters::connects},
+      {"ringgate_pool_connect_failures_total", "counter", "Backend connection attempts that failed.", &PoolCounters::connect_failures},
+  };
+  for (const PoolMetric& m : kPoolMetrics) {
+    help(out, m.name, m.type, m.text);
+    for (const auto& [key, slots] : pools_) {
+      uint64_t total = 0;
+      for (const auto& s : slots) total += get((*s).*(m.member));
+      line(out, m.name, "key=\"" + escape_label(key) + "\"", total);
+    }
+  }
+
+  help(out, "ringgate_config_reloads_total", "counter", "Successful config reloads.");
+  line(out, "ringgate_config_reloads_total", "", get(reloads_total));
+  help(out, "ringgate_config_reload_failures_total", "counter", "Rejected config reloads.");
+  line(out, "ringgate_config_reload_failures_total", "", get(reload_failures_total));
+  return out;
+}
+
+}  // namespace ringgate::core

@@ -1,0 +1,82 @@
+// Process-wide metrics. Each worker writes only its own counters (single
+// writer, relaxed atomics, no lock on the data path); the admin thread reads
+// and sums them when /metrics is scraped. Registries for per-API and per-pool
+// counters take a mutex, but only when a worker switches config snapshots or
+// opens a new pool, never per request.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ringgate::core {
+
+using Counter = std::atomic<uint64_t>;
+
+// Single-writer increment: a plain load and store, no locked instruction.
+inline void bump(Counter& c, uint64_t n = 1) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+inline constexpr std::array<double, 14> kLatencyBucketsSeconds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30};
+
+struct ApiCounters {
+  std::array<Counter, 6> by_class{};  // index = status / 100 (0 = other)
+};
+
+struct PoolCounters {
+  Counter idle{0};     // gauge
+  Counter open{0};     // gauge: all connections of the key, idle or busy
+  Counter hits{0};     // request served by an idle pooled connection
+  Counter misses{0};   // request needed a new connection
+  Counter connects{0};
+  Counter connect_failures{0};
+};
+
+struct WorkerCounters {
+  Counter connections_accepted{0};
+  Counter connections_active{0};  // gauge
+  Counter connections_rejected{0};
+  Counter requests_total{0};
+  Counter retries_total{0};
+  Counter backend_connections_active{0};  // gauge
+  std::array<Counter, 600> responses_by_status{};  // local error responses by status
+  std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
+  Counter latency_sum_us{0};
+  Counter latency_count{0};
+  Counter transport_plain{0};
+  Counter transport_userspace_tls{0};
+  Counter transport_kernel_tls{0};
+};
+
+class Metrics {
+ public:
+  explicit Metrics(uint32_t workers);
+
+  WorkerCounters& worker(uint32_t index) noexcept { return *workers_[index]; }
+  // Stable counters for (api, worker); created on first use.
+  ApiCounters& api(const std::string& api_id, uint32_t worker);
+  PoolCounters& pool(const std::string& key, uint32_t worker);
+
+  Counter reloads_total{0};
+  Counter reload_failures_total{0};
+  std::atomic<int64_t> config_loaded_at{0};
+
+  // Prometheus text exposition of everything above, summed over workers.
+  std::string render() const;
+
+ private:
+  uint32_t worker_count_;
+  std::vector<std::unique_ptr<WorkerCounters>> workers_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<ApiCounters>>> apis_;
+  std::map<std::string, std::vector<std::unique_ptr<PoolCounters>>> pools_;
+};
+
+}  // namespace ringgate::core

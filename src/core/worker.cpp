@@ -1,0 +1,782 @@
+#include "core/worker.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "core/log.hpp"
+
+namespace ringgate::core {
+namespace {
+
+constexpr unsigned kRingEntries = 4096;
+constexpr uint32_t kRecvBuffers = 1024;
+constexpr uint32_t kRecvBufferSize = 16 * 1024;
+constexpr uint16_t kBufferGroup = 0;
+constexpr uint32_t kLingerMs = 1000;
+
+uint64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void peer_text(int fd, char* out, size_t size) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  out[0] = '\0';
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, out, size);
+  } else if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, out, size);
+  }
+}
+
+}  // namespace
+
+void SnapshotBox::publish(std::shared_ptr<const Snapshot> snapshot) {
+  const uint64_t generation = snapshot->generation;
+  {
+    std::lock_guard lock(mu_);
+    current_ = std::move(snapshot);
+  }
+  generation_.store(generation, std::memory_order_release);
+}
+
+std::shared_ptr<const Snapshot> SnapshotBox::get() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+Worker::Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds, int cpu)
+    : index_(index),
+      shared_(shared),
+      counters_(shared.metrics->worker(index)),
+      listen_fds_(std::move(listen_fds)),
+      cpu_(cpu),
+      timers_(monotonic_ms()) {
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+}
+
+Worker::~Worker() {
+  join();
+  for (int fd : listen_fds_) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+std::string Worker::start() {
+  auto ready = started_.get_future();
+  thread_ = new std::thread([this] { run(); });
+  return ready.get();
+}
+
+void Worker::join() {
+  if (thread_ == nullptr) return;
+  if (thread_->joinable()) thread_->join();
+  delete thread_;
+  thread_ = nullptr;
+}
+
+void Worker::wake() noexcept {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+uint64_t Worker::now_us() const noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+
+bool Worker::setup(std::string& error) {
+  if (cpu_ >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu_, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  }
+  char name[16];
+  std::snprintf(name, sizeof name, "ringgate-w%u", index_);
+  pthread_setname_np(pthread_self(), name);
+  if (wake_fd_ < 0) {
+    error = "eventfd failed";
+    return false;
+  }
+  if (!ring_.init(kRingEntries, error)) return false;
+  if (!buffers_.init(ring_, kBufferGroup, kRecvBuffers, kRecvBufferSize, error)) return false;
+  snapshot_ = shared_.snapshots.get();
+  snapshot_generation_ = snapshot_->generation;
+  now_ms_ = monotonic_ms();
+  switch_snapshot();
+  for (uint32_t i = 0; i < listen_fds_.size(); ++i) post_accept(i);
+  post_wake_read();
+  ring_.submit();
+  return true;
+}
+
+void Worker::run() noexcept {
+  std::string error;
+  if (!setup(error)) {
+    started_.set_value(error);
+    return;
+  }
+  started_.set_value("");
+  loop();
+  // Whatever is still open after the drain is closed without ceremony.
+  for (auto& c : clients_) {
+    if (c->open) ::close(c->fd);
+  }
+  for (auto& b : backends_) {
+    if (b->open) ::close(b->fd);
+  }
+}
+
+void Worker::loop() noexcept {
+  for (;;) {
+    int64_t wait = timers_.next_wait_ms(now_ms_);
+    if (draining_ && (wait < 0 || wait > 20)) wait = 20;
+    ring_.submit_and_wait(static_cast<int>(wait));
+    ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
+    now_ms_ = monotonic_ms();
+    timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
+    retry_starved();
+    if (shared_.snapshots.generation() != snapshot_generation_) {
+      snapshot_ = shared_.snapshots.get();
+      snapshot_generation_ = snapshot_->generation;
+      switch_snapshot();
+    }
+    if (!draining_ && shared_.stopping.load(std::memory_order_acquire)) begin_drain();
+    if (draining_ && (live_clients_ == 0 || now_ms_ >= drain_deadline_ms_)) return;
+  }
+}
+
+void Worker::switch_snapshot() noexcept {
+  for (WorkerPool& pool : pools_) pool.live = false;
+  pool_of_spec_.assign(snapshot_->pools.size(), kNoSlot);
+  for (size_t i = 0; i < snapshot_->pools.size(); ++i) {
+    const uint32_t p = find_pool(snapshot_->pools[i]);
+    pools_[p].live = true;
+    pools_[p].address = snapshot_->pools[i].address;
+    pool_of_spec_[i] = p;
+  }
+  // Pools whose key vanished drain: idle connections close now, busy ones
+  // close when their exchange ends (release_to_pool checks `live`).
+  for (WorkerPool& pool : pools_) {
+    if (pool.live) continue;
+    while (!pool.idle.empty()) {
+      const uint32_t b = pool.idle.back();
+      close_backend(b);
+    }
+  }
+  api_of_route_.clear();
+  for (const RouteTarget& route : snapshot_->routes) {
+    api_of_route_.push_back(&shared_.metrics->api(route.api_id, index_));
+  }
+}
+
+uint32_t Worker::find_pool(const PoolSpec& spec) noexcept {
+  auto it = pool_by_key_.find(spec.key_text);
+  if (it != pool_by_key_.end()) return it->second;
+  const uint32_t index = static_cast<uint32_t>(pools_.size());
+  WorkerPool pool;
+  pool.key_text = spec.key_text;
+  pool.address = spec.address;
+  pool.counters = &shared_.metrics->pool(spec.key_text, index_);
+  pools_.push_back(std::move(pool));
+  pool_by_key_.emplace(spec.key_text, index);
+  return index;
+}
+
+void Worker::begin_drain() noexcept {
+  draining_ = true;
+  drain_deadline_ms_ = now_ms_ + snapshot_->config->gateway.timeouts.drain_ms;
+  for (int& fd : listen_fds_) {
+    if (fd < 0) continue;
+    io_uring_sqe* sqe = ring_.get_sqe();
+    io_uring_prep_cancel_fd(sqe, fd, 0);
+    io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
+    ::shutdown(fd, SHUT_RDWR);
+  }
+  // Connections waiting for a request close now; the others finish their
+  // exchange and then close (keep_alive is refused while draining).
+  for (uint32_t i = 0; i < clients_.size(); ++i) {
+    ClientConn& c = *clients_[i];
+    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !c.parser.in_message() &&
+        c.pending_in.empty()) {
+      close_client(i);
+    }
+  }
+}
+
+void Worker::post_accept(uint32_t listener) noexcept {
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_multishot_accept(sqe, listen_fds_[listener], nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kAccept, listener, 0));
+}
+
+void Worker::post_wake_read() noexcept {
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_read(sqe, wake_fd_, &wake_buffer_, sizeof wake_buffer_, 0);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kWake, 0, 0));
+}
+
+void Worker::dispatch(const io_uring_cqe& cqe) noexcept {
+  const UserData ud = decode_user_data(cqe.user_data);
+  switch (ud.op) {
+    case Op::kAccept:
+      on_accept(ud.slot, cqe);
+      return;
+    case Op::kWake:
+      if (!draining_) post_wake_read();
+      return;
+    case Op::kCancel:
+    case Op::kNone:
+      return;
+    default:
+      break;
+  }
+  const bool client_op = ud.op == Op::kClientRecv || ud.op == Op::kClientSend;
+  const bool stale = client_op
+                         ? (ud.slot >= clients_.size() || clients_[ud.slot]->generation != ud.generation)
+                         : (ud.slot >= backends_.size() || backends_[ud.slot]->generation != ud.generation);
+  if (stale) {
+    // Cannot happen while slots are freed only with no operation in flight;
+    // still, never leak a provided buffer.
+    if (cqe.flags & IORING_CQE_F_BUFFER) buffers_.recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    return;
+  }
+  switch (ud.op) {
+    case Op::kClientRecv:
+      on_client_recv(ud.slot, cqe);
+      break;
+    case Op::kClientSend:
+      on_client_send(ud.slot, cqe.res);
+      break;
+    case Op::kBackendConnect:
+      on_backend_connect(ud.slot, cqe.res);
+      break;
+    case Op::kBackendRecv:
+      on_backend_recv(ud.slot, cqe);
+      break;
+    case Op::kBackendSend:
+      on_backend_send(ud.slot, cqe.res);
+      break;
+    default:
+      break;
+  }
+}
+
+void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
+  if (!(cqe.flags & IORING_CQE_F_MORE) && !draining_ && listen_fds_[listener] >= 0) {
+    post_accept(listener);
+  }
+  if (cqe.res < 0) return;
+  const int fd = cqe.res;
+  const config::Gateway& gw = snapshot_->config->gateway;
+  if (draining_ || live_clients_ >= gw.limits.max_connections) {
+    bump(counters_.connections_rejected);
+    ::close(fd);
+    return;
+  }
+  const uint32_t slot = alloc_client();
+  ClientConn& c = *clients_[slot];
+  c.fd = fd;
+  set_nodelay(fd);
+  peer_text(fd, c.peer, sizeof c.peer);
+  c.parser.set_limits(snapshot_->limits);
+  c.parser.reset();
+  ++live_clients_;
+  bump(counters_.connections_accepted);
+  bump(counters_.connections_active);
+  bump(counters_.transport_plain);
+  timers_.arm(c.timer, now_ms_, gw.timeouts.client_header_ms);
+  c.timer.kind = kTimerClientHeader;
+  post_client_recv(slot);
+}
+
+uint32_t Worker::alloc_client() noexcept {
+  uint32_t slot;
+  if (!free_clients_.empty()) {
+    slot = free_clients_.back();
+    free_clients_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(clients_.size());
+    clients_.push_back(std::make_unique<ClientConn>());
+  }
+  ClientConn& c = *clients_[slot];
+  c.open = true;
+  c.ops = 0;
+  c.recv_posted = c.send_posted = c.closing = c.close_after_send = c.starved = false;
+  c.phase = ClientPhase::kIdle;
+  c.pending_in.clear();
+  c.out_wire.clear();
+  c.out_next.clear();
+  c.out_offset = 0;
+  c.backend = kNoSlot;
+  c.pool = kNoSlot;
+  c.api = nullptr;
+  c.request_done = c.response_started = false;
+  c.timer.owner = slot;
+  return slot;
+}
+
+void Worker::post_client_recv(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (c.recv_posted || c.closing) return;
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_recv(sqe, c.fd, nullptr, buffers_.buffer_size(), 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffers_.group_id();
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kClientRecv, slot, c.generation));
+  c.recv_posted = true;
+  ++c.ops;
+}
+
+void Worker::flush_client(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (c.send_posted || c.closing) return;
+  if (c.out_offset >= c.out_wire.size()) {
+    c.out_wire.clear();
+    c.out_offset = 0;
+    if (c.out_next.empty()) return;
+    c.out_wire.swap(c.out_next);
+  }
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_send(sqe, c.fd, c.out_wire.data() + c.out_offset, c.out_wire.size() - c.out_offset,
+                     MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kClientSend, slot, c.generation));
+  c.send_posted = true;
+  ++c.ops;
+}
+
+void Worker::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
+  ClientConn& c = *clients_[slot];
+  --c.ops;
+  c.recv_posted = false;
+  const bool has_buffer = cqe.flags & IORING_CQE_F_BUFFER;
+  const uint16_t bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+  if (c.closing) {
+    if (has_buffer) buffers_.recycle(bid);
+    maybe_free_client(slot);
+    return;
+  }
+  if (cqe.res == -ENOBUFS) {
+    c.starved = true;
+    starved_clients_.push_back(slot);
+    return;
+  }
+  if (cqe.res <= 0) {
+    if (has_buffer) buffers_.recycle(bid);
+    close_client(slot);
+    return;
+  }
+  if (c.phase == ClientPhase::kLingering) {
+    buffers_.recycle(bid);
+    post_client_recv(slot);
+    return;
+  }
+  process_client_input(slot, buffers_.buffer(bid), static_cast<size_t>(cqe.res));
+  buffers_.recycle(bid);
+}
+
+void Worker::on_client_send(uint32_t slot, int res) noexcept {
+  ClientConn& c = *clients_[slot];
+  --c.ops;
+  c.send_posted = false;
+  if (c.closing) {
+    maybe_free_client(slot);
+    return;
+  }
+  if (res < 0) {
+    close_client(slot);
+    return;
+  }
+  c.out_offset += static_cast<size_t>(res);
+  flush_client(slot);
+  if (c.send_posted) return;
+  // Everything written.
+  if (c.close_after_send) {
+    linger_client(slot);
+    return;
+  }
+  // A response waiting on this client's backpressure may read on.
+  if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
+    BackendConn& b = *backends_[c.backend];
+    if (!b.recv_posted && b.state == BackendState::kBusy) post_backend_recv(c.backend);
+  }
+}
+
+void Worker::arm_client_wait(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  const config::Timeouts& t = snapshot_->config->gateway.timeouts;
+  if (c.parser.in_message()) {
+    if (c.timer.kind != kTimerClientHeader || !c.timer.armed()) {
+      c.timer.kind = kTimerClientHeader;
+      timers_.arm(c.timer, now_ms_, t.client_header_ms);
+    }
+  } else {
+    c.timer.kind = kTimerClientIdle;
+    timers_.arm(c.timer, now_ms_, t.client_idle_ms);
+  }
+}
+
+// Half-closes and keeps reading for a moment before the real close, so that a
+// client still sending (a rejected body, say) reads our response instead of
+// a reset.
+void Worker::linger_client(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  c.phase = ClientPhase::kLingering;
+  ::shutdown(c.fd, SHUT_WR);
+  c.timer.kind = kTimerLinger;
+  timers_.arm(c.timer, now_ms_, kLingerMs);
+  post_client_recv(slot);
+}
+
+void Worker::close_client(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (c.closing || !c.open) return;
+  c.closing = true;
+  timers_.cancel(c.timer);
+  if (c.backend != kNoSlot) {
+    const uint32_t b = c.backend;
+    c.backend = kNoSlot;
+    backends_[b]->client = kNoSlot;
+    close_backend(b);
+  }
+  ::shutdown(c.fd, SHUT_RDWR);
+  maybe_free_client(slot);
+}
+
+void Worker::maybe_free_client(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (!c.closing || c.ops != 0) return;
+  ::close(c.fd);
+  c.fd = -1;
+  c.open = false;
+  ++c.generation;
+  if (c.out_wire.capacity() > 64 * 1024) std::string().swap(c.out_wire);
+  if (c.out_next.capacity() > 64 * 1024) std::string().swap(c.out_next);
+  free_clients_.push_back(slot);
+  --live_clients_;
+  bump(counters_.connections_active, static_cast<uint64_t>(-1));
+}
+
+void Worker::retry_starved() noexcept {
+  if (!starved_clients_.empty()) {
+    std::vector<uint32_t> list;
+    list.swap(starved_clients_);
+    for (uint32_t slot : list) {
+      ClientConn& c = *clients_[slot];
+      c.starved = false;
+      if (c.closing) {
+        maybe_free_client(slot);
+      } else {
+        post_client_recv(slot);
+      }
+    }
+  }
+  if (!starved_backends_.empty()) {
+    std::vector<uint32_t> list;
+    list.swap(starved_backends_);
+    for (uint32_t slot : list) {
+      BackendConn& b = *backends_[slot];
+      b.starved = false;
+      if (b.closing) {
+        maybe_free_backend(slot);
+      } else {
+        post_backend_recv(slot);
+      }
+    }
+  }
+}
+
+uint32_t Worker::alloc_backend() noexcept {
+  uint32_t slot;
+  if (!free_backends_.empty()) {
+    slot = free_backends_.back();
+    free_backends_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(backends_.size());
+    backends_.push_back(std::make_unique<BackendConn>());
+  }
+  BackendConn& b = *backends_[slot];
+  b.open = true;
+  b.ops = 0;
+  b.recv_posted = b.send_posted = b.closing = b.starved = false;
+  b.state = BackendState::kConnecting;
+  b.client = kNoSlot;
+  b.pool = kNoSlot;
+  b.reused = false;
+  b.out_wire.clear();
+  b.out_next.clear();
+  b.out_offset = 0;
+  b.requests = 0;
+  b.timer.owner = slot;
+  b.parser.set_limits(snapshot_->limits);
+  b.parser.reset();
+  return slot;
+}
+
+// Opens a new connection for `pool`; returns its slot, or kNoSlot when the
+// socket cannot even be created.
+uint32_t Worker::connect_backend(uint32_t pool_index) noexcept {
+  WorkerPool& pool = pools_[pool_index];
+  const int fd = ::socket(pool.address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return kNoSlot;
+  set_nodelay(fd);
+  const uint32_t slot = alloc_backend();
+  BackendConn& b = *backends_[slot];
+  b.fd = fd;
+  b.pool = pool_index;
+  b.address = pool.address;
+  ++pool.open;
+  bump(pool.counters->open);
+  bump(pool.counters->connects);
+  bump(counters_.backend_connections_active);
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&b.address.storage), b.address.length);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendConnect, slot, b.generation));
+  ++b.ops;
+  b.timer.kind = kTimerBackendConnect;
+  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_connect_ms);
+  return slot;
+}
+
+void Worker::post_backend_recv(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  if (b.recv_posted || b.closing || b.starved) return;
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_recv(sqe, b.fd, nullptr, buffers_.buffer_size(), 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffers_.group_id();
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendRecv, slot, b.generation));
+  b.recv_posted = true;
+  ++b.ops;
+}
+
+void Worker::flush_backend(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  if (b.send_posted || b.closing || b.state == BackendState::kConnecting) return;
+  if (b.out_offset >= b.out_wire.size()) {
+    b.out_wire.clear();
+    b.out_offset = 0;
+    if (b.out_next.empty()) return;
+    b.out_wire.swap(b.out_next);
+  }
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_send(sqe, b.fd, b.out_wire.data() + b.out_offset, b.out_wire.size() - b.out_offset,
+                     MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendSend, slot, b.generation));
+  b.send_posted = true;
+  ++b.ops;
+}
+
+void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
+  BackendConn& b = *backends_[slot];
+  --b.ops;
+  if (b.closing) {
+    maybe_free_backend(slot);
+    return;
+  }
+  WorkerPool& pool = pools_[b.pool];
+  if (res < 0) {
+    bump(pool.counters->connect_failures);
+    char reason[160];
+    std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.key_text.c_str(),
+                  std::strerror(-res));
+    backend_failed(slot, reason, 502);
+    return;
+  }
+  b.state = BackendState::kBusy;
+  timers_.cancel(b.timer);
+  post_backend_recv(slot);
+  if (b.client == kNoSlot) {
+    release_to_pool(slot);
+    return;
+  }
+  b.timer.kind = kTimerBackendResponse;
+  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  clients_[b.client]->sent_at_us = now_us();
+  flush_backend(slot);
+}
+
+void Worker::on_backend_send(uint32_t slot, int res) noexcept {
+  BackendConn& b = *backends_[slot];
+  --b.ops;
+  b.send_posted = false;
+  if (b.closing) {
+    maybe_free_backend(slot);
+    return;
+  }
+  if (res < 0) {
+    char reason[128];
+    std::snprintf(reason, sizeof reason, "send to backend failed: %s", std::strerror(-res));
+    backend_failed(slot, reason, 502);
+    return;
+  }
+  b.out_offset += static_cast<size_t>(res);
+  flush_backend(slot);
+  if (b.send_posted || b.client == kNoSlot) return;
+  // The request is written out; the client may send more body.
+  ClientConn& c = *clients_[b.client];
+  if (c.phase == ClientPhase::kProxying && !c.request_done) post_client_recv(b.client);
+}
+
+void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
+  BackendConn& b = *backends_[slot];
+  --b.ops;
+  b.recv_posted = false;
+  const bool has_buffer = cqe.flags & IORING_CQE_F_BUFFER;
+  const uint16_t bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+  if (b.closing) {
+    if (has_buffer) buffers_.recycle(bid);
+    maybe_free_backend(slot);
+    return;
+  }
+  if (cqe.res == -ENOBUFS) {
+    b.starved = true;
+    starved_backends_.push_back(slot);
+    return;
+  }
+  if (b.state == BackendState::kIdle || b.client == kNoSlot) {
+    // An idle connection that becomes readable (data or EOF) is of no use:
+    // a response nobody asked for, or the backend closing it.
+    if (has_buffer) buffers_.recycle(bid);
+    close_backend(slot);
+    return;
+  }
+  if (cqe.res <= 0) {
+    if (has_buffer) buffers_.recycle(bid);
+    on_backend_eof(slot, cqe.res);
+    return;
+  }
+  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  process_backend_input(slot, buffers_.buffer(bid), static_cast<size_t>(cqe.res));
+  buffers_.recycle(bid);
+}
+
+void Worker::remove_idle(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  if (b.state != BackendState::kIdle || b.pool == kNoSlot) return;
+  WorkerPool& pool = pools_[b.pool];
+  for (size_t i = 0; i < pool.idle.size(); ++i) {
+    if (pool.idle[i] == slot) {
+      pool.idle.erase(pool.idle.begin() + static_cast<long>(i));
+      bump(pool.counters->idle, static_cast<uint64_t>(-1));
+      break;
+    }
+  }
+  b.state = BackendState::kBusy;
+}
+
+void Worker::release_to_pool(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  WorkerPool& pool = pools_[b.pool];
+  b.client = kNoSlot;
+  b.reused = false;
+  if (!pool.live || draining_) {
+    close_backend(slot);
+    return;
+  }
+  b.state = BackendState::kIdle;
+  b.parser.reset();
+  pool.idle.push_back(slot);
+  bump(pool.counters->idle);
+  b.timer.kind = kTimerPoolIdle;
+  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.pool.idle_timeout_ms);
+  post_backend_recv(slot);
+}
+
+void Worker::close_backend(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  if (b.closing || !b.open) return;
+  remove_idle(slot);
+  b.closing = true;
+  timers_.cancel(b.timer);
+  if (b.client != kNoSlot) {
+    clients_[b.client]->backend = kNoSlot;
+    b.client = kNoSlot;
+  }
+  ::shutdown(b.fd, SHUT_RDWR);
+  if (b.state == BackendState::kConnecting && b.ops > 0) {
+    // A connect in flight does not end on shutdown(); cancel it.
+    io_uring_sqe* sqe = ring_.get_sqe();
+    io_uring_prep_cancel64(sqe, encode_user_data(Op::kBackendConnect, slot, b.generation), 0);
+    io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
+  }
+  maybe_free_backend(slot);
+}
+
+void Worker::maybe_free_backend(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  if (!b.closing || b.ops != 0) return;
+  ::close(b.fd);
+  b.fd = -1;
+  b.open = false;
+  ++b.generation;
+  if (b.pool != kNoSlot) {
+    WorkerPool& pool = pools_[b.pool];
+    --pool.open;
+    bump(pool.counters->open, static_cast<uint64_t>(-1));
+  }
+  bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
+  if (b.out_wire.capacity() > 64 * 1024) std::string().swap(b.out_wire);
+  if (b.out_next.capacity() > 64 * 1024) std::string().swap(b.out_next);
+  free_backends_.push_back(slot);
+}
+
+void Worker::on_timer(TimerNode& node) noexcept {
+  const uint32_t slot = node.owner;
+  switch (node.kind) {
+    case kTimerClientHeader:
+    case kTimerClientBody: {
+      ClientConn& c = *clients_[slot];
+      if (c.closing) return;
+      if (c.phase == ClientPhase::kIdle || (c.phase == ClientPhase::kProxying && !c.response_started)) {
+        if (c.backend != kNoSlot) close_backend(c.backend);
+        respond_local(slot, 408, true);
+      } else {
+        close_client(slot);
+      }
+      return;
+    }
+    case kTimerClientIdle:
+    case kTimerLinger:
+      close_client(slot);
+      return;
+    case kTimerBackendConnect: {
+      char reason[160];
+      std::snprintf(reason, sizeof reason, "connect to %s timed out",
+                    pools_[backends_[slot]->pool].key_text.c_str());
+      bump(pools_[backends_[slot]->pool].counters->connect_failures);
+      backend_failed(slot, reason, 502);
+      return;
+    }
+    case kTimerBackendResponse:
+      backend_failed(slot, "backend response timed out", 504);
+      return;
+    case kTimerPoolIdle:
+      close_backend(slot);
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace ringgate::core

@@ -1,0 +1,245 @@
+// A worker: one pinned thread owning one io_uring, its own SO_REUSEPORT
+// listening sockets, a provided-buffer ring, a timer wheel, its client and
+// backend connection slots and its backend pools. Nothing here is shared with
+// other workers; the control thread talks to it only through WorkerShared
+// (a new config snapshot, the stop flag) and an eventfd wake-up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "core/snapshot.hpp"
+#include "core/timer_wheel.hpp"
+#include "http/parser.hpp"
+#include "io/ring.hpp"
+#include "ringgate/user_data.hpp"
+
+struct io_uring_cqe;
+
+namespace ringgate::core {
+
+// Latest published snapshot. publish() from the control thread; workers poll
+// generation() (one relaxed load per loop turn) and take the lock only when it
+// changed.
+class SnapshotBox {
+ public:
+  void publish(std::shared_ptr<const Snapshot> snapshot);
+  std::shared_ptr<const Snapshot> get() const;
+  uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
+  std::atomic<uint64_t> generation_{0};
+};
+
+struct WorkerShared {
+  SnapshotBox snapshots;
+  std::atomic<bool> stopping{false};
+  Metrics* metrics = nullptr;
+};
+
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
+
+enum class ClientPhase : uint8_t {
+  kIdle,       // between requests (or before the first): reading a request head
+  kProxying,   // an exchange with a backend is under way
+  kLocal,      // sending a response the gateway made itself
+  kLingering,  // response sent, write side shut: draining input before close
+};
+
+enum class BackendState : uint8_t { kConnecting, kIdle, kBusy };
+
+enum TimerKind : uint8_t {
+  kTimerClientHeader = 1,  // request head not complete in time → 408
+  kTimerClientIdle,        // keep-alive connection idle → close
+  kTimerClientBody,        // request body stalled → 408
+  kTimerLinger,            // lingering close done
+  kTimerBackendConnect,    // → 502
+  kTimerBackendResponse,   // no response byte for too long → 504
+  kTimerPoolIdle,          // pooled connection unused for idleTimeoutMs → close
+};
+
+struct ClientConn {
+  int fd = -1;
+  uint32_t generation = 0;
+  bool open = false;
+  uint16_t ops = 0;  // io_uring operations in flight; freed only at zero
+  bool recv_posted = false;
+  bool send_posted = false;
+  bool closing = false;
+  bool close_after_send = false;
+  bool starved = false;  // recv got -ENOBUFS; re-posted when buffers return
+  ClientPhase phase = ClientPhase::kIdle;
+  http::MessageParser parser{http::MessageKind::kRequest, http::ParserLimits{}};
+  std::string pending_in;  // received but not yet parsed (pipelined requests)
+  std::string out_wire;    // being sent; stable until the send completes
+  size_t out_offset = 0;
+  std::string out_next;  // appended while a send is in flight
+  TimerNode timer;
+  char peer[48] = {};
+
+  // The current exchange.
+  uint32_t backend = kNoSlot;
+  uint32_t pool = kNoSlot;  // worker pool index
+  ApiCounters* api = nullptr;
+  std::string api_id;  // for log lines
+  bool request_done = false;
+  bool response_started = false;
+  bool keep_alive = true;
+  bool head_request = false;
+  bool chunked_request = false;
+  bool replayable = false;
+  bool retried = false;
+  uint8_t version_minor = 1;
+  std::string request_head;  // rewritten head kept for a replay
+  uint64_t sent_at_us = 0;
+};
+
+struct BackendConn {
+  int fd = -1;
+  uint32_t generation = 0;
+  bool open = false;
+  uint16_t ops = 0;
+  bool recv_posted = false;
+  bool send_posted = false;
+  bool closing = false;
+  bool starved = false;
+  BackendState state = BackendState::kConnecting;
+  uint32_t pool = kNoSlot;
+  uint32_t client = kNoSlot;
+  bool reused = false;  // taken from the pool for the current exchange
+  http::MessageParser parser{http::MessageKind::kResponse, http::ParserLimits{}};
+  std::string out_wire;
+  size_t out_offset = 0;
+  std::string out_next;
+  TimerNode timer;
+  BackendAddress address;
+  uint64_t requests = 0;
+};
+
+struct WorkerPool {
+  std::string key_text;
+  BackendAddress address;
+  std::vector<uint32_t> idle;  // backend slots, most recently used last
+  uint32_t open = 0;
+  bool live = true;  // present in the current snapshot
+  PoolCounters* counters = nullptr;
+};
+
+class Worker {
+ public:
+  // `listen_fds`: this worker's listening sockets (owned from now on).
+  Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds, int cpu);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread; returns once its ring is up, or with an error message.
+  std::string start();
+  // Wakes the loop so it notices a new snapshot or the stop flag. Any thread.
+  void wake() noexcept;
+  void join();
+
+ private:
+  class RequestBodySink;
+  class ResponseBodySink;
+
+  void run() noexcept;
+  bool setup(std::string& error);
+  void loop() noexcept;
+  void dispatch(const io_uring_cqe& cqe) noexcept;
+  void switch_snapshot() noexcept;
+  void begin_drain() noexcept;
+  void on_timer(TimerNode& node) noexcept;
+  void retry_starved() noexcept;
+  uint64_t now_us() const noexcept;
+
+  // Listening and wake-up.
+  void post_accept(uint32_t listener) noexcept;
+  void post_wake_read() noexcept;
+  void on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept;
+
+  // Client connection plumbing (worker.cpp).
+  uint32_t alloc_client() noexcept;
+  void post_client_recv(uint32_t slot) noexcept;
+  void flush_client(uint32_t slot) noexcept;
+  void on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
+  void on_client_send(uint32_t slot, int res) noexcept;
+  void close_client(uint32_t slot) noexcept;
+  void linger_client(uint32_t slot) noexcept;
+  void maybe_free_client(uint32_t slot) noexcept;
+  void arm_client_wait(uint32_t slot) noexcept;
+
+  // Backend connection plumbing (worker.cpp).
+  uint32_t alloc_backend() noexcept;
+  uint32_t connect_backend(uint32_t pool) noexcept;
+  void post_backend_recv(uint32_t slot) noexcept;
+  void flush_backend(uint32_t slot) noexcept;
+  void on_backend_connect(uint32_t slot, int res) noexcept;
+  void on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
+  void on_backend_send(uint32_t slot, int res) noexcept;
+  void close_backend(uint32_t slot) noexcept;
+  void maybe_free_backend(uint32_t slot) noexcept;
+  void release_to_pool(uint32_t slot) noexcept;
+  void remove_idle(uint32_t slot) noexcept;
+  uint32_t find_pool(const PoolSpec& spec) noexcept;
+
+  // The exchange (http/proxy.cpp).
+  void process_client_input(uint32_t slot, const char* data, size_t len) noexcept;
+  bool start_exchange(uint32_t slot) noexcept;
+  void attach_backend(uint32_t client, bool fresh_only) noexcept;
+  void on_request_complete(uint32_t slot) noexcept;
+  void process_backend_input(uint32_t slot, const char* data, size_t len) noexcept;
+  void on_backend_eof(uint32_t slot, int res) noexcept;
+  void on_response_head(uint32_t client, uint32_t backend) noexcept;
+  void finish_exchange(uint32_t client, bool backend_reusable) noexcept;
+  void backend_failed(uint32_t backend, const char* reason, int status) noexcept;
+  void respond_local(uint32_t client, int status, bool close) noexcept;
+  void resume_client(uint32_t slot) noexcept;
+  bool client_backpressured(const ClientConn& c) const noexcept;
+
+  uint32_t index_;
+  WorkerShared& shared_;
+  WorkerCounters& counters_;
+  std::vector<int> listen_fds_;
+  int cpu_;
+  int wake_fd_ = -1;
+  uint64_t wake_buffer_ = 0;
+  std::thread* thread_ = nullptr;
+  std::promise<std::string> started_;
+
+  io::Ring ring_;
+  io::BufferRing buffers_;
+  TimerWheel timers_;
+  uint64_t now_ms_ = 0;
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  uint64_t snapshot_generation_ = 0;
+  std::vector<uint32_t> pool_of_spec_;           // snapshot pool index → worker pool
+  std::vector<ApiCounters*> api_of_route_;       // snapshot route index → counters
+  std::vector<WorkerPool> pools_;
+  std::unordered_map<std::string, uint32_t> pool_by_key_;
+
+  std::vector<std::unique_ptr<ClientConn>> clients_;
+  std::vector<uint32_t> free_clients_;
+  std::vector<std::unique_ptr<BackendConn>> backends_;
+  std::vector<uint32_t> free_backends_;
+  std::vector<uint32_t> starved_clients_;
+  std::vector<uint32_t> starved_backends_;
+  uint32_t live_clients_ = 0;
+  std::string scratch_;  // reused: backend target, pipelined input
+
+  bool draining_ = false;
+  uint64_t drain_deadline_ms_ = 0;
+};
+
+}  // namespace ringgate::core

@@ -1,0 +1,407 @@
+// The request/response exchange between a client connection and a backend
+// connection: parse, route, rewrite, stream both ways with backpressure,
+// return the backend connection to its pool, retry a replayable request once.
+// These are Worker members because they drive the worker's ring directly;
+// the socket plumbing they call lives in core/worker.cpp.
+#include <cstring>
+
+#include "core/log.hpp"
+#include "core/worker.hpp"
+#include "http/error_response.hpp"
+#include "http/rewrite.hpp"
+
+namespace ringgate::core {
+namespace {
+
+// Bytes queued towards one peer above which we stop reading from the other.
+constexpr size_t kBackpressureBytes = 64 * 1024;
+
+size_t latency_bucket(uint64_t micros) {
+  const double seconds = static_cast<double>(micros) / 1e6;
+  for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
+    if (seconds <= kLatencyBucketsSeconds[i]) return i;
+  }
+  return kLatencyBucketsSeconds.size();
+}
+
+bool is_interim(int status) { return status >= 100 && status < 200 && status != 101; }
+
+}  // namespace
+
+// Re-frames decoded body bytes for the next hop: as they are for a
+// Content-Length body, as chunks for a chunked one; drops them when there is
+// no next hop (a body sent with a request the gateway answers itself).
+class Worker::RequestBodySink final : public http::BodySink {
+ public:
+  RequestBodySink(std::string* out, bool chunked) : out_(out), chunked_(chunked) {}
+  void on_body(const char* data, size_t len) noexcept override {
+    if (out_ == nullptr) return;
+    if (chunked_) {
+      http::append_chunk(*out_, data, len);
+    } else {
+      out_->append(data, len);
+    }
+  }
+
+ private:
+  std::string* out_;
+  bool chunked_;
+};
+
+class Worker::ResponseBodySink final : public http::BodySink {
+ public:
+  ResponseBodySink(std::string& out, bool chunked) : out_(out), chunked_(chunked) {}
+  void on_body(const char* data, size_t len) noexcept override {
+    if (chunked_) {
+      http::append_chunk(out_, data, len);
+    } else {
+      out_.append(data, len);
+    }
+  }
+
+ private:
+  std::string& out_;
+  bool chunked_;
+};
+
+bool Worker::client_backpressured(const ClientConn& c) const noexcept {
+  return c.out_next.size() >= kBackpressureBytes;
+}
+
+void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
+  ClientConn& c = *clients_[slot];
+  for (;;) {
+    if (c.closing || c.close_after_send) return;
+    if (c.phase == ClientPhase::kProxying && c.request_done) {
+      // A pipelined request: it waits until this response is complete.
+      c.pending_in.append(data, len);
+      return;
+    }
+    std::string* body_out = nullptr;
+    if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
+      body_out = &backends_[c.backend]->out_next;
+    }
+    RequestBodySink sink(body_out, c.chunked_request);
+    const http::ParseResult r = c.parser.feed(data, len, sink);
+    data += r.consumed;
+    len -= r.consumed;
+    switch (r.status) {
+      case http::ParseStatus::kNeedMore:
+        break;
+      case http::ParseStatus::kError:
+        respond_local(slot, r.http_status != 0 ? r.http_status : 400, true);
+        return;
+      case http::ParseStatus::kHeadComplete:
+        if (!start_exchange(slot)) return;
+        continue;
+      case http::ParseStatus::kMessageComplete:
+        on_request_complete(slot);
+        if (len > 0) continue;
+        if (c.phase == ClientPhase::kProxying || c.closing || c.close_after_send) return;
+        break;
+    }
+    break;
+  }
+  // Everything parsed; more bytes are needed.
+  if (c.phase == ClientPhase::kProxying) {
+    if (c.backend != kNoSlot) flush_backend(c.backend);
+    const config::Timeouts& t = snapshot_->config->gateway.timeouts;
+    c.timer.kind = kTimerClientBody;
+    timers_.arm(c.timer, now_ms_, t.client_idle_ms);
+    const bool backend_full =
+        c.backend != kNoSlot && backends_[c.backend]->out_next.size() >= kBackpressureBytes;
+    if (!backend_full) post_client_recv(slot);
+    return;
+  }
+  if (c.phase == ClientPhase::kLocal) c.phase = ClientPhase::kIdle;
+  arm_client_wait(slot);
+  post_client_recv(slot);
+}
+
+bool Worker::start_exchange(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  const http::MessageHead& head = c.parser.head();
+  timers_.cancel(c.timer);
+  c.keep_alive = head.keep_alive && !draining_;
+  c.version_minor = head.version_minor;
+  c.head_request = head.method == "HEAD";
+  c.chunked_request = head.framing == http::BodyFraming::kChunked;
+  c.request_done = false;
+  c.response_started = false;
+  c.retried = false;
+  c.api = nullptr;
+  c.api_id.clear();
+  if (head.upgrade || head.method == "CONNECT") {
+    respond_local(slot, 501, true);
+    return false;
+  }
+  const auto match = snapshot_->router.match(head.target);
+  if (!match) {
+    respond_local(slot, 404, !c.keep_alive);
+    return !c.close_after_send;
+  }
+  const RouteTarget& route = snapshot_->routes[match->api_index];
+  c.api = api_of_route_[match->api_index];
+  c.api_id.assign(route.api_id);
+  c.pool = pool_of_spec_[route.pool];
+  scratch_.clear();
+  http::append_backend_target(scratch_, route.service.base_path, *match);
+  http::RequestRewrite rewrite;
+  rewrite.backend_target = scratch_;
+  rewrite.backend_host_header = route.service.host_header;
+  rewrite.client_address = c.peer;
+  rewrite.client_tls = false;
+  c.request_head.clear();
+  http::append_backend_request_head(c.request_head, head, rewrite);
+  // Only a request without a body can be replayed as is: its bytes are all
+  // in request_head.
+  c.replayable = head.framing == http::BodyFraming::kNone;
+  if (head.expect_continue && head.framing != http::BodyFraming::kNone) {
+    c.out_next.append("HTTP/1.1 100 Continue\r\n\r\n");
+    flush_client(slot);
+  }
+  c.phase = ClientPhase::kProxying;
+  attach_backend(slot, false);
+  return c.phase == ClientPhase::kProxying;
+}
+
+void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
+  ClientConn& c = *clients_[client];
+  WorkerPool& pool = pools_[c.pool];
+  uint32_t b = kNoSlot;
+  if (!fresh_only && !pool.idle.empty()) {
+    b = pool.idle.back();
+    remove_idle(b);
+    backends_[b]->reused = true;
+    bump(pool.counters->hits);
+  } else {
+    if (pool.open >= snapshot_->config->gateway.pool.max_per_key) {
+      RG_WARN("pool %s: maxPerKey (%u) reached", pool.key_text.c_str(),
+              snapshot_->config->gateway.pool.max_per_key);
+      respond_local(client, 503, !c.request_done);
+      return;
+    }
+    bump(pool.counters->misses);
+    b = connect_backend(c.pool);
+    if (b == kNoSlot) {
+      RG_WARN("pool %s: cannot create a socket: %s", pool.key_text.c_str(), std::strerror(errno));
+      respond_local(client, 502, !c.request_done);
+      return;
+    }
+  }
+  BackendConn& bc = *backends_[b];
+  bc.client = client;
+  c.backend = b;
+  bc.parser.expect_no_body(c.head_request);
+  bc.out_next.append(c.request_head);
+  if (bc.state == BackendState::kBusy) {
+    bc.timer.kind = kTimerBackendResponse;
+    timers_.arm(bc.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+    c.sent_at_us = now_us();
+    flush_backend(b);
+    post_backend_recv(b);
+  }
+}
+
+void Worker::on_request_complete(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (c.phase == ClientPhase::kProxying) {
+    c.request_done = true;
+    timers_.cancel(c.timer);
+    if (c.backend != kNoSlot) {
+      if (c.chunked_request) http::append_last_chunk(backends_[c.backend]->out_next);
+      flush_backend(c.backend);
+    }
+    return;
+  }
+  // The gateway answered this request itself; its body was discarded.
+  c.parser.next_message();
+  if (c.phase == ClientPhase::kLocal && !c.close_after_send) c.phase = ClientPhase::kIdle;
+}
+
+void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) noexcept {
+  BackendConn& b = *backends_[slot];
+  const uint32_t ci = b.client;
+  ClientConn& c = *clients_[ci];
+  for (;;) {
+    const bool chunked = c.response_started && b.parser.head().framing == http::BodyFraming::kChunked;
+    ResponseBodySink sink(c.out_next, chunked);
+    const http::ParseResult r = b.parser.feed(data, len, sink);
+    data += r.consumed;
+    len -= r.consumed;
+    switch (r.status) {
+      case http::ParseStatus::kNeedMore:
+        break;
+      case http::ParseStatus::kError: {
+        char reason[160];
+        std::snprintf(reason, sizeof reason, "invalid response from backend: %s",
+                      r.reason != nullptr ? r.reason : "parse error");
+        backend_failed(slot, reason, 502);
+        return;
+      }
+      case http::ParseStatus::kHeadComplete:
+        on_response_head(ci, slot);
+        if (c.closing || c.backend != slot) return;
+        continue;
+      case http::ParseStatus::kMessageComplete:
+        if (is_interim(b.parser.head().status) && !c.response_started) {
+          b.parser.next_message();
+          b.parser.expect_no_body(c.head_request);
+          continue;
+        }
+        if (b.parser.head().framing == http::BodyFraming::kChunked) http::append_last_chunk(c.out_next);
+        // Bytes after the response: the backend is out of step; don't reuse.
+        finish_exchange(ci, len == 0);
+        return;
+    }
+    break;
+  }
+  flush_client(ci);
+  if (!client_backpressured(c)) post_backend_recv(slot);
+}
+
+// The backend closed (res 0) or broke (res < 0) its side of a busy connection.
+void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
+  BackendConn& b = *backends_[slot];
+  const uint32_t ci = b.client;
+  if (res == 0 && clients_[ci]->response_started &&
+      b.parser.head().framing == http::BodyFraming::kUntilClose) {
+    ClientConn& c = *clients_[ci];
+    ResponseBodySink sink(c.out_next, false);
+    if (b.parser.finish(sink).status == http::ParseStatus::kMessageComplete) {
+      finish_exchange(ci, false);
+      return;
+    }
+  }
+  char reason[128];
+  std::snprintf(reason, sizeof reason, "backend closed the connection%s%s", res < 0 ? ": " : "",
+                res < 0 ? std::strerror(-res) : "");
+  backend_failed(slot, reason, 502);
+}
+
+void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
+  ClientConn& c = *clients_[client];
+  BackendConn& b = *backends_[backend];
+  const http::MessageHead& head = b.parser.head();
+  if (is_interim(head.status)) return;  // 100 Continue was answered by us already
+  if (head.status == 101) {
+    backend_failed(backend, "backend switched protocols, which the gateway did not ask for", 502);
+    return;
+  }
+  c.response_started = true;
+  const uint64_t micros = now_us() - c.sent_at_us;
+  bump(counters_.latency_buckets[latency_bucket(micros)]);
+  bump(counters_.latency_sum_us, micros);
+  bump(counters_.latency_count);
+  if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(head.status / 100) % 6]);
+  bump(counters_.requests_total);
+  if (draining_ || head.framing == http::BodyFraming::kUntilClose) c.keep_alive = false;
+  http::append_client_response_head(c.out_next, head, c.keep_alive, c.version_minor);
+}
+
+void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
+  ClientConn& c = *clients_[client];
+  const uint32_t b = c.backend;
+  BackendConn& bc = *backends_[b];
+  ++bc.requests;
+  const bool reusable = backend_reusable && c.request_done && bc.parser.head().keep_alive &&
+                        bc.out_wire.size() == bc.out_offset && bc.out_next.empty();
+  c.backend = kNoSlot;
+  bc.client = kNoSlot;
+  timers_.cancel(bc.timer);
+  if (reusable) {
+    release_to_pool(b);
+  } else {
+    close_backend(b);
+  }
+  c.response_started = false;
+  if (!c.request_done || !c.keep_alive || draining_) {
+    // The rest of the request was never read, or the client asked to close.
+    c.phase = ClientPhase::kLocal;
+    c.close_after_send = true;
+    flush_client(client);
+    if (!c.send_posted) linger_client(client);
+    return;
+  }
+  c.phase = ClientPhase::kIdle;
+  c.parser.next_message();
+  flush_client(client);
+  resume_client(client);
+}
+
+void Worker::resume_client(uint32_t slot) noexcept {
+  ClientConn& c = *clients_[slot];
+  if (!c.pending_in.empty()) {
+    std::string input;
+    input.swap(c.pending_in);
+    process_client_input(slot, input.data(), input.size());
+    if (c.pending_in.empty()) {
+      input.clear();
+      c.pending_in.swap(input);  // keep the capacity
+    }
+    return;
+  }
+  arm_client_wait(slot);
+  post_client_recv(slot);
+}
+
+void Worker::backend_failed(uint32_t backend, const char* reason, int status) noexcept {
+  BackendConn& b = *backends_[backend];
+  const uint32_t ci = b.client;
+  const bool was_reused = b.reused;
+  const std::string& key = pools_[b.pool].key_text;
+  if (ci == kNoSlot) {
+    RG_WARN("pool %s: %s", key.c_str(), reason);
+    close_backend(backend);
+    return;
+  }
+  ClientConn& c = *clients_[ci];
+  if (c.response_started) {
+    // Part of the response is out already: all that is left is to cut it.
+    RG_WARN("pool %s: %s (after the response began)", key.c_str(), reason);
+    close_backend(backend);
+    close_client(ci);
+    return;
+  }
+  close_backend(backend);
+  if (was_reused && status == 502 && c.replayable && !c.retried) {
+    // A kept-alive connection the backend closed as we reused it: the
+    // request never reached it, so sending it again is safe.
+    c.retried = true;
+    bump(counters_.retries_total);
+    attach_backend(ci, true);
+    return;
+  }
+  RG_WARN("api %s: %s -> %d", c.api_id.c_str(), reason, status);
+  respond_local(ci, status, !c.request_done);
+}
+
+void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
+  ClientConn& c = *clients_[client];
+  if (c.backend != kNoSlot) close_backend(c.backend);
+  if (c.response_started || c.closing) {
+    close_client(client);
+    return;
+  }
+  timers_.cancel(c.timer);
+  close = close || !c.keep_alive || draining_;
+  bump(counters_.responses_by_status[static_cast<size_t>(status) % 600]);
+  bump(counters_.requests_total);
+  if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(status / 100) % 6]);
+  http::append_error_response(c.out_next, status, close);
+  c.phase = ClientPhase::kLocal;
+  if (close) c.close_after_send = true;
+  flush_client(client);
+  if (close) {
+    if (!c.send_posted) linger_client(client);
+    return;
+  }
+  if (c.request_done) {
+    // The request was read whole: the connection carries on.
+    c.phase = ClientPhase::kIdle;
+    c.parser.next_message();
+    resume_client(client);
+  }
+}
+
+}  // namespace ringgate::core

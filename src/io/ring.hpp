@@ -1,0 +1,88 @@
+// Thin ownership wrappers over liburing: one Ring per worker thread and one
+// provided-buffer ring for receives. Single-threaded: only the thread that
+// created a Ring may use it (IORING_SETUP_SINGLE_ISSUER).
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringgate::io {
+
+class Ring {
+ public:
+  Ring() = default;
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // Sets the ring up with `entries` SQEs and a CQ of 8x that, with
+  // SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN (falling back to fewer flags
+  // on kernels that refuse them). Returns false with `error` on failure.
+  bool init(unsigned entries, std::string& error);
+
+  // A free SQE. When the SQ is full, submits what is queued and tries again:
+  // a full queue is flow control, never an error. Returns null only if the
+  // ring itself is broken.
+  io_uring_sqe* get_sqe() noexcept;
+
+  // Submits queued SQEs and waits for at least one completion, at most
+  // `timeout_ms` (negative = no limit). Returns the io_uring result (>= 0 or
+  // -errno; -ETIME and -EINTR are normal).
+  int submit_and_wait(int timeout_ms) noexcept;
+  int submit() noexcept { return io_uring_submit(&ring_); }
+
+  // Calls fn(const io_uring_cqe&) for every ready completion, then marks them seen.
+  template <typename Fn>
+  unsigned drain(Fn&& fn) {
+    io_uring_cqe* cqe = nullptr;
+    unsigned head = 0;
+    unsigned count = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      fn(*cqe);
+      ++count;
+    }
+    io_uring_cq_advance(&ring_, count);
+    return count;
+  }
+
+  io_uring* raw() noexcept { return &ring_; }
+  bool ready() const noexcept { return initialised_; }
+
+ private:
+  io_uring ring_{};
+  bool initialised_ = false;
+};
+
+// A ring of equally sized receive buffers the kernel picks from
+// (IOSQE_BUFFER_SELECT). A buffer handed out by a completion belongs to the
+// caller until recycle().
+class BufferRing {
+ public:
+  BufferRing() = default;
+  ~BufferRing();
+  BufferRing(const BufferRing&) = delete;
+  BufferRing& operator=(const BufferRing&) = delete;
+
+  // `count` must be a power of two. Returns false with `error` on failure.
+  bool init(Ring& ring, uint16_t group_id, uint32_t count, uint32_t buffer_size,
+            std::string& error);
+
+  char* buffer(uint16_t id) noexcept { return storage_.data() + size_t{id} * buffer_size_; }
+  uint32_t buffer_size() const noexcept { return buffer_size_; }
+  uint16_t group_id() const noexcept { return group_id_; }
+  // Hands buffer `id` back to the kernel.
+  void recycle(uint16_t id) noexcept;
+
+ private:
+  io_uring* ring_ = nullptr;
+  io_uring_buf_ring* br_ = nullptr;
+  std::vector<char> storage_;
+  uint32_t count_ = 0;
+  uint32_t buffer_size_ = 0;
+  uint16_t group_id_ = 0;
+};
+
+}  // namespace ringgate::io
