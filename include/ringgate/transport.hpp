@@ -33,6 +33,12 @@ class Transport {
   virtual TransportKind kind() const noexcept = 0;
   // True once application data may flow (always for plain TCP).
   virtual bool established() const noexcept = 0;
+  // Client side: appends the first flight (ClientHello) to `wire_out`.
+  // Server side and plain TCP: appends nothing.
+  virtual IoResult start(std::string& wire_out) noexcept = 0;
+  // After kError: a human-readable reason for logs, naming the peer's alert
+  // or the certificate verification failure where there is one.
+  virtual std::string last_error() const { return {}; }
   // Consumes `len` wire bytes; appends any plaintext to `plaintext` and any
   // bytes that must go back on the wire (handshake, alerts) to `wire_out`.
   virtual IoResult on_wire_bytes(const char* data, size_t len, std::string& plaintext,
@@ -46,6 +52,7 @@ class PlainTransport final : public Transport {
  public:
   TransportKind kind() const noexcept override { return TransportKind::kPlain; }
   bool established() const noexcept override { return true; }
+  IoResult start(std::string&) noexcept override { return {}; }
   IoResult on_wire_bytes(const char* data, size_t len, std::string& plaintext,
                          std::string&) noexcept override {
     plaintext.append(data, len);
