@@ -23,7 +23,8 @@ void TimerWheel::arm(TimerNode& node, uint64_t now_ms, uint64_t delay_ms) noexce
     --armed_;
   }
   node.deadline_ms = now_ms + delay_ms;
-  // A deadline inside an already processed tick goes into the next one to look at.
+  // The tick holding the deadline; one already passed is replaced by the
+  // oldest one advance() still looks at.
   uint64_t tick = node.deadline_ms / tick_ms_;
   if (tick < current_tick_) tick = current_tick_;
   TimerNode& head = buckets_[tick & mask_];
@@ -42,8 +43,9 @@ void TimerWheel::cancel(TimerNode& node) noexcept {
 
 int64_t TimerWheel::next_wait_ms(uint64_t now_ms) const noexcept {
   if (armed_ == 0) return -1;
-  const uint64_t next_tick_start = current_tick_ * tick_ms_;
-  return next_tick_start > now_ms ? static_cast<int64_t>(next_tick_start - now_ms) : 0;
+  // Wake at the next tick boundary: advance() then sees every bucket up to it.
+  const uint64_t next_tick_start = (now_ms / tick_ms_ + 1) * tick_ms_;
+  return static_cast<int64_t>(next_tick_start - now_ms);
 }
 
 }  // namespace ringgate::core

@@ -44,14 +44,11 @@ class TimerWheel {
   size_t armed_count() const noexcept { return armed_; }
 
  private:
-  size_t bucket_for(uint64_t deadline_ms) const noexcept {
-    return (deadline_ms / tick_ms_) & mask_;
-  }
   static void unlink(TimerNode& node) noexcept;
 
   uint32_t tick_ms_;
   size_t mask_;
-  uint64_t current_tick_;           // next tick to process
+  uint64_t current_tick_;           // oldest tick not yet fully processed
   std::vector<TimerNode> buckets_;  // each a sentinel of a circular list
   size_t armed_ = 0;
 };
@@ -60,7 +57,7 @@ template <typename Fn>
 void TimerWheel::advance(uint64_t now_ms, Fn&& fire) {
   const uint64_t target_tick = now_ms / tick_ms_;
   if (armed_ == 0) {
-    current_tick_ = target_tick + 1;
+    current_tick_ = target_tick;
     return;
   }
   // Never scan more than one full turn: past that every bucket was visited.
@@ -79,7 +76,8 @@ void TimerWheel::advance(uint64_t now_ms, Fn&& fire) {
       node = next;
     }
   }
-  current_tick_ = target_tick + 1;
+  // The current tick is only partly over: look at it again next time.
+  current_tick_ = target_tick;
 }
 
 }  // namespace ringgate::core

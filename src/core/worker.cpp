@@ -167,40 +167,56 @@ void Worker::loop() noexcept {
 }
 
 void Worker::switch_snapshot() noexcept {
-  for (WorkerPool& pool : pools_) pool.live = false;
+  for (WorkerPool& wp : pools_) wp.pool.live = false;
   pool_of_spec_.assign(snapshot_->pools.size(), kNoSlot);
   for (size_t i = 0; i < snapshot_->pools.size(); ++i) {
     const uint32_t p = find_pool(snapshot_->pools[i]);
-    pools_[p].live = true;
+    pools_[p].pool.live = true;
     pools_[p].address = snapshot_->pools[i].address;
     pool_of_spec_[i] = p;
   }
   // Pools whose key vanished drain: idle connections close now, busy ones
   // close when their exchange ends (release_to_pool checks `live`).
-  for (WorkerPool& pool : pools_) {
-    if (pool.live) continue;
-    while (!pool.idle.empty()) {
-      const uint32_t b = pool.idle.back();
-      close_backend(b);
-    }
+  for (WorkerPool& wp : pools_) {
+    if (wp.pool.live) continue;
+    timers_.cancel(wp.refill_timer);
+    while (wp.pool.idle_count() > 0) close_backend(wp.pool.idle().back());
   }
   api_of_route_.clear();
   for (const RouteTarget& route : snapshot_->routes) {
     api_of_route_.push_back(&shared_.metrics->api(route.api_id, index_));
   }
+  // Pools kept from the previous snapshot are still warm; new ones fill now.
+  for (uint32_t p = 0; p < pools_.size(); ++p) refill_pool(p);
 }
 
 uint32_t Worker::find_pool(const PoolSpec& spec) noexcept {
   auto it = pool_by_key_.find(spec.key_text);
   if (it != pool_by_key_.end()) return it->second;
   const uint32_t index = static_cast<uint32_t>(pools_.size());
-  WorkerPool pool;
-  pool.key_text = spec.key_text;
-  pool.address = spec.address;
-  pool.counters = &shared_.metrics->pool(spec.key_text, index_);
-  pools_.push_back(std::move(pool));
+  WorkerPool& wp = pools_.emplace_back(spec.key_text);
+  wp.address = spec.address;
+  wp.counters = &shared_.metrics->pool(spec.key_text, index_);
+  wp.refill_timer.owner = index;
+  wp.refill_timer.kind = kTimerPoolRefill;
   pool_by_key_.emplace(spec.key_text, index);
   return index;
+}
+
+// Opens connections until minIdle are idle or on their way, unless the
+// backend has been failing, in which case a timer tries again later.
+void Worker::refill_pool(uint32_t pool_index) noexcept {
+  WorkerPool& wp = pools_[pool_index];
+  if (draining_ || !wp.pool.live) return;
+  const config::Pool& settings = snapshot_->config->gateway.pool;
+  const uint32_t count = wp.pool.refill_count(settings.min_idle, settings.max_per_key, now_ms_);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (connect_backend(pool_index, true) == kNoSlot) break;
+  }
+  if (count == 0 && wp.pool.retry_at_ms() > now_ms_ &&
+      wp.pool.idle_count() < settings.min_idle && !wp.refill_timer.armed()) {
+    timers_.arm(wp.refill_timer, now_ms_, wp.pool.retry_at_ms() - now_ms_);
+  }
 }
 
 void Worker::begin_drain() noexcept {
@@ -523,6 +539,7 @@ uint32_t Worker::alloc_backend() noexcept {
   b.client = kNoSlot;
   b.pool = kNoSlot;
   b.reused = false;
+  b.spare = false;
   b.out_wire.clear();
   b.out_next.clear();
   b.out_offset = 0;
@@ -535,7 +552,7 @@ uint32_t Worker::alloc_backend() noexcept {
 
 // Opens a new connection for `pool`; returns its slot, or kNoSlot when the
 // socket cannot even be created.
-uint32_t Worker::connect_backend(uint32_t pool_index) noexcept {
+uint32_t Worker::connect_backend(uint32_t pool_index, bool spare) noexcept {
   WorkerPool& pool = pools_[pool_index];
   const int fd = ::socket(pool.address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return kNoSlot;
@@ -544,8 +561,9 @@ uint32_t Worker::connect_backend(uint32_t pool_index) noexcept {
   BackendConn& b = *backends_[slot];
   b.fd = fd;
   b.pool = pool_index;
+  b.spare = spare;
   b.address = pool.address;
-  ++pool.open;
+  pool.pool.on_open_started(spare);
   bump(pool.counters->open);
   bump(pool.counters->connects);
   bump(counters_.backend_connections_active);
@@ -590,18 +608,28 @@ void Worker::flush_backend(uint32_t slot) noexcept {
 void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
   BackendConn& b = *backends_[slot];
   --b.ops;
+  WorkerPool& pool = pools_[b.pool];
+  if (b.spare) {
+    pool.pool.on_spare_ready();
+    b.spare = false;
+  }
   if (b.closing) {
     maybe_free_backend(slot);
     return;
   }
-  WorkerPool& pool = pools_[b.pool];
   if (res < 0) {
     bump(pool.counters->connect_failures);
+    pool.pool.on_connect_failure(now_ms_);
     char reason[160];
-    std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.key_text.c_str(),
+    std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.pool.key_text().c_str(),
                   std::strerror(-res));
     backend_failed(slot, reason, 502);
     return;
+  }
+  pool.pool.on_connect_success();
+  if (pool.failing) {
+    RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
+    pool.failing = false;
   }
   b.state = BackendState::kBusy;
   timers_.cancel(b.timer);
@@ -674,30 +702,24 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
 void Worker::remove_idle(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   if (b.state != BackendState::kIdle || b.pool == kNoSlot) return;
-  WorkerPool& pool = pools_[b.pool];
-  for (size_t i = 0; i < pool.idle.size(); ++i) {
-    if (pool.idle[i] == slot) {
-      pool.idle.erase(pool.idle.begin() + static_cast<long>(i));
-      bump(pool.counters->idle, static_cast<uint64_t>(-1));
-      break;
-    }
-  }
+  WorkerPool& wp = pools_[b.pool];
+  if (wp.pool.remove_idle(slot)) bump(wp.counters->idle, static_cast<uint64_t>(-1));
   b.state = BackendState::kBusy;
 }
 
 void Worker::release_to_pool(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
-  WorkerPool& pool = pools_[b.pool];
+  WorkerPool& wp = pools_[b.pool];
   b.client = kNoSlot;
   b.reused = false;
-  if (!pool.live || draining_) {
+  if (!wp.pool.live || draining_) {
     close_backend(slot);
     return;
   }
   b.state = BackendState::kIdle;
   b.parser.reset();
-  pool.idle.push_back(slot);
-  bump(pool.counters->idle);
+  wp.pool.put_idle(slot);
+  bump(wp.counters->idle);
   b.timer.kind = kTimerPoolIdle;
   timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.pool.idle_timeout_ms);
   post_backend_recv(slot);
@@ -731,14 +753,15 @@ void Worker::maybe_free_backend(uint32_t slot) noexcept {
   b.open = false;
   ++b.generation;
   if (b.pool != kNoSlot) {
-    WorkerPool& pool = pools_[b.pool];
-    --pool.open;
-    bump(pool.counters->open, static_cast<uint64_t>(-1));
+    WorkerPool& wp = pools_[b.pool];
+    wp.pool.on_closed();
+    bump(wp.counters->open, static_cast<uint64_t>(-1));
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
   if (b.out_wire.capacity() > 64 * 1024) std::string().swap(b.out_wire);
   if (b.out_next.capacity() > 64 * 1024) std::string().swap(b.out_next);
   free_backends_.push_back(slot);
+  if (b.pool != kNoSlot) refill_pool(b.pool);
 }
 
 void Worker::on_timer(TimerNode& node) noexcept {
@@ -761,18 +784,30 @@ void Worker::on_timer(TimerNode& node) noexcept {
       close_client(slot);
       return;
     case kTimerBackendConnect: {
+      WorkerPool& wp = pools_[backends_[slot]->pool];
       char reason[160];
-      std::snprintf(reason, sizeof reason, "connect to %s timed out",
-                    pools_[backends_[slot]->pool].key_text.c_str());
-      bump(pools_[backends_[slot]->pool].counters->connect_failures);
+      std::snprintf(reason, sizeof reason, "connect to %s timed out", wp.pool.key_text().c_str());
+      bump(wp.counters->connect_failures);
+      wp.pool.on_connect_failure(now_ms_);
       backend_failed(slot, reason, 502);
       return;
     }
     case kTimerBackendResponse:
       backend_failed(slot, "backend response timed out", 504);
       return;
-    case kTimerPoolIdle:
-      close_backend(slot);
+    case kTimerPoolIdle: {
+      // Idle connections beyond minIdle age out; the warm core stays.
+      BackendConn& b = *backends_[slot];
+      const config::Pool& settings = snapshot_->config->gateway.pool;
+      if (pools_[b.pool].pool.live && pools_[b.pool].pool.idle_count() <= settings.min_idle) {
+        timers_.arm(b.timer, now_ms_, settings.idle_timeout_ms);
+      } else {
+        close_backend(slot);
+      }
+      return;
+    }
+    case kTimerPoolRefill:
+      refill_pool(slot);
       return;
     default:
       return;

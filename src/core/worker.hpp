@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "core/timer_wheel.hpp"
 #include "http/parser.hpp"
 #include "io/ring.hpp"
+#include "upstream/pool.hpp"
 #include "ringgate/user_data.hpp"
 
 struct io_uring_cqe;
@@ -66,6 +68,7 @@ enum TimerKind : uint8_t {
   kTimerBackendConnect,    // → 502
   kTimerBackendResponse,   // no response byte for too long → 504
   kTimerPoolIdle,          // pooled connection unused for idleTimeoutMs → close
+  kTimerPoolRefill,        // owner = pool: open connections up to minIdle
 };
 
 struct ClientConn {
@@ -117,6 +120,7 @@ struct BackendConn {
   uint32_t pool = kNoSlot;
   uint32_t client = kNoSlot;
   bool reused = false;  // taken from the pool for the current exchange
+  bool spare = false;   // opened to keep minIdle warm, not for a waiting request
   http::MessageParser parser{http::MessageKind::kResponse, http::ParserLimits{}};
   std::string out_wire;
   size_t out_offset = 0;
@@ -126,13 +130,15 @@ struct BackendConn {
   uint64_t requests = 0;
 };
 
+// One pool key's connections on this worker: the bookkeeping (upstream::Pool)
+// plus what the worker needs to open more.
 struct WorkerPool {
-  std::string key_text;
+  explicit WorkerPool(std::string key_text) : pool(std::move(key_text)) {}
+  upstream::Pool pool;
   BackendAddress address;
-  std::vector<uint32_t> idle;  // backend slots, most recently used last
-  uint32_t open = 0;
-  bool live = true;  // present in the current snapshot
   PoolCounters* counters = nullptr;
+  TimerNode refill_timer;
+  bool failing = false;  // the last connect failed (logged once per streak)
 };
 
 class Worker {
@@ -181,7 +187,8 @@ class Worker {
 
   // Backend connection plumbing (worker.cpp).
   uint32_t alloc_backend() noexcept;
-  uint32_t connect_backend(uint32_t pool) noexcept;
+  uint32_t connect_backend(uint32_t pool, bool spare) noexcept;
+  void refill_pool(uint32_t pool) noexcept;
   void post_backend_recv(uint32_t slot) noexcept;
   void flush_backend(uint32_t slot) noexcept;
   void on_backend_connect(uint32_t slot, int res) noexcept;
@@ -226,7 +233,7 @@ class Worker {
   uint64_t snapshot_generation_ = 0;
   std::vector<uint32_t> pool_of_spec_;           // snapshot pool index → worker pool
   std::vector<ApiCounters*> api_of_route_;       // snapshot route index → counters
-  std::vector<WorkerPool> pools_;
+  std::deque<WorkerPool> pools_;  // a deque: timers point into its elements
   std::unordered_map<std::string, uint32_t> pool_by_key_;
 
   std::vector<std::unique_ptr<ClientConn>> clients_;

@@ -169,22 +169,23 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
   ClientConn& c = *clients_[client];
   WorkerPool& pool = pools_[c.pool];
   uint32_t b = kNoSlot;
-  if (!fresh_only && !pool.idle.empty()) {
-    b = pool.idle.back();
+  if (!fresh_only && pool.pool.idle_count() > 0) {
+    b = pool.pool.idle().back();
     remove_idle(b);
     backends_[b]->reused = true;
     bump(pool.counters->hits);
   } else {
-    if (pool.open >= snapshot_->config->gateway.pool.max_per_key) {
-      RG_WARN("pool %s: maxPerKey (%u) reached", pool.key_text.c_str(),
+    if (pool.pool.open() >= snapshot_->config->gateway.pool.max_per_key) {
+      RG_WARN("pool %s: maxPerKey (%u) reached", pool.pool.key_text().c_str(),
               snapshot_->config->gateway.pool.max_per_key);
       respond_local(client, 503, !c.request_done);
       return;
     }
     bump(pool.counters->misses);
-    b = connect_backend(c.pool);
+    b = connect_backend(c.pool, false);
     if (b == kNoSlot) {
-      RG_WARN("pool %s: cannot create a socket: %s", pool.key_text.c_str(), std::strerror(errno));
+      RG_WARN("pool %s: cannot create a socket: %s", pool.pool.key_text().c_str(),
+              std::strerror(errno));
       respond_local(client, 502, !c.request_done);
       return;
     }
@@ -349,9 +350,12 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
   BackendConn& b = *backends_[backend];
   const uint32_t ci = b.client;
   const bool was_reused = b.reused;
-  const std::string& key = pools_[b.pool].key_text;
+  WorkerPool& wp = pools_[b.pool];
+  const std::string& key = wp.pool.key_text();
   if (ci == kNoSlot) {
-    RG_WARN("pool %s: %s", key.c_str(), reason);
+    // A spare connection: log the first failure of a streak only.
+    if (!wp.failing) RG_WARN("pool %s: %s", key.c_str(), reason);
+    wp.failing = true;
     close_backend(backend);
     return;
   }
