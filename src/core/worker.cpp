@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -545,7 +546,11 @@ uint32_t Worker::alloc_backend() noexcept {
   b.out_offset = 0;
   b.requests = 0;
   b.timer.owner = slot;
-  b.parser.set_limits(snapshot_->limits);
+  // maxBodyBytes limits what clients send; a backend's response may be any size.
+  http::ParserLimits response_limits = snapshot_->limits;
+  response_limits.max_body_bytes = UINT64_MAX;
+  response_limits.max_header_bytes = std::max<uint32_t>(response_limits.max_header_bytes, 65536);
+  b.parser.set_limits(response_limits);
   b.parser.reset();
   return slot;
 }
