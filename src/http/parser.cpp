@@ -48,7 +48,7 @@ struct MessageParser::Callbacks {
 
   static int on_header_field(llhttp_t* p, const char* at, size_t len) noexcept {
     MessageParser& m = self(p);
-    if (m.state_ == State::kBody) return m.on_trailer_bytes(len, !m.field_open_);
+    if (m.state_ == State::kBody) return m.on_trailer_bytes(len, !m.field_open_, 431);
     if (!m.field_open_) {
       if (m.spans_.size() >= m.limits_.max_header_count) return m.fail(431, "too many header fields");
       m.spans_.emplace_back();
@@ -65,7 +65,7 @@ struct MessageParser::Callbacks {
 
   static int on_header_value(llhttp_t* p, const char* at, size_t len) noexcept {
     MessageParser& m = self(p);
-    if (m.state_ == State::kBody) return m.on_trailer_bytes(len, false);
+    if (m.state_ == State::kBody) return m.on_trailer_bytes(len, false, 431);
     if (m.spans_.empty()) return m.fail(400, "header value without a name");
     m.append_span(m.spans_.back().value, at, len);
     return kContinue;
@@ -84,7 +84,7 @@ struct MessageParser::Callbacks {
   }
 
   static int on_chunk_extension(llhttp_t* p, const char* /*at*/, size_t len) noexcept {
-    return self(p).on_trailer_bytes(len, false);
+    return self(p).on_trailer_bytes(len, false, 400);
   }
 
   static int on_body(llhttp_t* p, const char* at, size_t len) noexcept {
@@ -154,13 +154,15 @@ ParseResult MessageParser::failed_result(size_t consumed) const noexcept {
   return {ParseStatus::kError, consumed, error_status_, error_reason_};
 }
 
-int MessageParser::on_trailer_bytes(size_t len, bool new_field) noexcept {
+int MessageParser::on_trailer_bytes(size_t len, bool new_field, int status) noexcept {
   // Trailer fields and chunk extensions are parsed (and validated) by llhttp
   // but dropped: the proxy re-frames the body. They still must not be endless.
   trailer_bytes_ += len;
   if (new_field) ++trailer_count_;
   field_open_ = field_open_ || new_field;
-  if (trailer_bytes_ > limits_.max_header_bytes) return fail(431, "trailer or chunk extensions too large");
+  if (trailer_bytes_ > limits_.max_header_bytes) {
+    return fail(status, status == 431 ? "trailer fields too large" : "chunk extensions too long");
+  }
   if (trailer_count_ > limits_.max_header_count) return fail(431, "too many trailer fields");
   return kContinue;
 }

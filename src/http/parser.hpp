@@ -125,7 +125,8 @@ class MessageParser {
   };
 
   int fail(int request_status, const char* reason) noexcept;
-  int on_trailer_bytes(size_t len, bool new_field) noexcept;
+  // Counts trailer or chunk-extension bytes; fails with `status` past the limit.
+  int on_trailer_bytes(size_t len, bool new_field, int status) noexcept;
   void clear_message() noexcept;
   ParseResult failed_result(size_t consumed) const noexcept;
   int on_head_complete() noexcept;

@@ -277,6 +277,9 @@ class NginxBackend {
   // True when nginx and its echo module are installed here.
   static bool available();
 
+  // The contents of /big/big.bin (computed once per test process).
+  static const std::string& big_file();
+
  private:
   TempDir dir_;
   uint16_t port_ = 0;
@@ -309,6 +312,8 @@ class ScriptedBackend {
   size_t connections_accepted() const { return connections_.load(); }
   // Complete request heads seen (bodies need not have arrived).
   size_t requests_seen() const { return requests_seen_.load(); }
+  // Answers begun (counted before the bytes go out, so a client holding an
+  // answer always sees it counted).
   size_t requests_answered() const { return answered_.load(); }
   // kCloseOnSecondRequest: how many connections it hung up on a reused request.
   size_t closed_on_reuse() const { return closed_on_reuse_.load(); }

@@ -170,7 +170,7 @@ NginxBackend::NginxBackend(NginxOptions options) {
   if (!available()) throw std::runtime_error("nginx or its echo module is not installed");
   ::mkdir(dir_.file("tmp").c_str(), 0700);
   ::mkdir(dir_.file("www").c_str(), 0755);
-  write_file(dir_.file("www/big.bin"), pattern_bytes(kBigFileSize, kBigFileSeed));
+  write_file(dir_.file("www/big.bin"), big_file());
   port_ = free_port();
   write_file(dir_.file("nginx.conf"), nginx_config(dir_.path(), port_, options));
   process_ = std::make_unique<Process>(
@@ -183,6 +183,11 @@ NginxBackend::NginxBackend(NginxOptions options) {
 NginxBackend::~NginxBackend() {
   if (current_test_failed()) dump_logs(*process_);
   process_->terminate(SIGTERM, Millis(3000));
+}
+
+const std::string& NginxBackend::big_file() {
+  static const std::string contents = pattern_bytes(kBigFileSize, kBigFileSeed);
+  return contents;
 }
 
 std::string NginxBackend::origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -373,6 +378,8 @@ void ScriptedBackend::answer(Connection& c, const std::string& request_line) {
   std::string body = answer_body(request_line);
   std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  // Counted before sending: a client that has the answer must see the count.
+  answered_.fetch_add(1);
   size_t done = 0;
   while (done < response.size()) {
     ssize_t n = ::send(c.fd, response.data() + done, response.size() - done, MSG_NOSIGNAL);
@@ -386,7 +393,6 @@ void ScriptedBackend::answer(Connection& c, const std::string& request_line) {
       return;
     }
   }
-  answered_.fetch_add(1);
 }
 
 }  // namespace ringgate::itest

@@ -5,8 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "parse_support.hpp"
+
 namespace ringgate::http {
 namespace {
+
+using testing::cat;
 
 // The API index `target` routes to, or -1.
 int route(const Router& r, std::string_view target) {
@@ -143,22 +147,22 @@ TEST(Router, KeepsEmptySegmentsInTheRemainder) {
 
 TEST(Router, MatchesDeepRoutes) {
   std::string deep;
-  for (int i = 0; i < 40; ++i) deep += "s" + std::to_string(i) + "/";
+  for (int i = 0; i < 40; ++i) deep += cat("s", std::to_string(i), "/");
   deep.pop_back();
   Router r({"s0", deep});
-  EXPECT_EQ(route(r, "/" + deep + "/tail"), 1);
-  EXPECT_EQ(route(r, "/" + deep.substr(0, deep.size() - 4)), 0);
+  EXPECT_EQ(route(r, cat("/", deep, "/tail")), 1);
+  EXPECT_EQ(route(r, cat("/", deep.substr(0, deep.size() - 4))), 0);
 }
 
 TEST(Router, RoutesTenThousandApisToTheirOwnIndex) {
   std::vector<std::string> paths;
   for (int i = 0; i < 10000; ++i) {
-    paths.push_back("svc" + std::to_string(i % 100) + "/api" + std::to_string(i));
+    paths.push_back(cat("svc", std::to_string(i % 100), "/api", std::to_string(i)));
   }
   Router r(paths);
   EXPECT_EQ(r.size(), 10000u);
   for (int i = 0; i < 10000; ++i) {
-    std::string target = "/svc" + std::to_string(i % 100) + "/api" + std::to_string(i) + "/x?y=1";
+    std::string target = cat("/svc", std::to_string(i % 100), "/api", std::to_string(i), "/x?y=1");
     ASSERT_EQ(route(r, target), i) << target;
   }
   EXPECT_EQ(route(r, "/svc1/api2"), -1);

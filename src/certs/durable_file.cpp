@@ -1,0 +1,177 @@
+#include "certs/durable_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+namespace ringgate::certs {
+namespace {
+
+std::string describe_errno(int code) {
+  return std::error_code(code, std::generic_category()).message();
+}
+
+std::string quoted(const std::string& path) { return "\"" + path + "\""; }
+
+// Closes a descriptor on scope exit unless released.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const noexcept { return fd_; }
+  // Closes now and reports close()'s own error: on some file systems a
+  // failed write shows up only here.
+  int close_now() noexcept {
+    int result = ::close(fd_);
+    fd_ = -1;
+    return result == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+bool write_all(int fd, std::string_view data, int& error_code) {
+  while (!data.empty()) {
+    ssize_t written = ::write(fd, data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      error_code = errno;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
+}
+
+// fsyncs a directory so that entries created, renamed or removed in it are
+// on disk, not only the files' data.
+bool sync_directory(const std::string& directory, std::string& error) {
+  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    error = "cannot sync directory " + quoted(directory) + ": " + describe_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+std::string parent_of(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
+               std::string& error) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat info {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
+    error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
+    return false;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    error = "cannot read " + quoted(path) + ": not a regular file";
+    return false;
+  }
+  if (static_cast<unsigned long long>(info.st_size) > max_bytes) {
+    error = "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
+    return false;
+  }
+  contents.clear();
+  contents.reserve(static_cast<size_t>(info.st_size));
+  char buffer[16384];
+  for (;;) {
+    ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
+      return false;
+    }
+    if (got == 0) return true;
+    if (contents.size() + static_cast<size_t>(got) > max_bytes) {
+      error =
+          "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
+      return false;
+    }
+    contents.append(buffer, static_cast<size_t>(got));
+  }
+}
+
+bool make_private_directory(const std::string& path, bool force_private, std::string& error) {
+  std::error_code ignored;
+  std::filesystem::create_directories(parent_of(path), ignored);  // mkdir() below reports failures
+  if (::mkdir(path.c_str(), 0700) == 0) {
+    // The umask may have taken bits away; the owner needs all three.
+    if (::chmod(path.c_str(), 0700) != 0) {
+      error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+      return false;
+    }
+    return sync_directory(parent_of(path), error);
+  }
+  if (errno != EEXIST) {
+    error = "cannot create directory " + quoted(path) + ": " + describe_errno(errno);
+    return false;
+  }
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    error = "cannot use directory " + quoted(path) + ": " + describe_errno(errno);
+    return false;
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    error = "cannot use " + quoted(path) + " as a directory: it is not one";
+    return false;
+  }
+  if (force_private && (info.st_mode & 07777) != 0700 && ::chmod(path.c_str(), 0700) != 0) {
+    error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool write_file_atomically(const std::string& directory, const std::string& name,
+                           std::string_view contents, mode_t mode, std::string& error) {
+  std::string temp_path = directory + "/" + std::string(kTempFilePrefix) + name + ".XXXXXX";
+  // mkostemp creates the file with mode 0600 and a name no one else holds.
+  FileDescriptor fd(::mkostemp(temp_path.data(), O_CLOEXEC));
+  if (fd.get() < 0) {
+    error = "cannot create a temp file in " + quoted(directory) + ": " + describe_errno(errno);
+    return false;
+  }
+  const std::string final_path = directory + "/" + name;
+  auto fail = [&](const char* step, int code) {
+    ::unlink(temp_path.c_str());
+    error = std::string("cannot ") + step + " " + quoted(final_path) + ": " + describe_errno(code);
+    return false;
+  };
+  int code = 0;
+  if (::fchmod(fd.get(), mode) != 0) return fail("set the mode of", errno);
+  if (!write_all(fd.get(), contents, code)) return fail("write", code);
+  // Data first, then the rename: otherwise a crash could leave the new name
+  // pointing at a file whose blocks never reached the disk.
+  if (::fsync(fd.get()) != 0) return fail("sync", errno);
+  if ((code = fd.close_now()) != 0) return fail("close", code);
+  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return fail("rename onto", errno);
+  return sync_directory(directory, error);
+}
+
+bool remove_file_durably(const std::string& directory, const std::string& name,
+                         std::string& error) {
+  const std::string path = directory + "/" + name;
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return true;
+    error = "cannot remove " + quoted(path) + ": " + describe_errno(errno);
+    return false;
+  }
+  return sync_directory(directory, error);
+}
+
+}  // namespace ringgate::certs

@@ -1,0 +1,43 @@
+// Small POSIX file helpers for state that must survive a crash: a file is
+// replaced atomically (temp file in the same directory, fsync, rename, fsync
+// the directory), so a reader finds either the old or the new contents, never
+// a torn mix. Used by the certificate store; nothing here is certificate
+// specific.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ringgate::certs {
+
+// Every temp file write_file_atomically() creates starts with this; a
+// directory scan after a crash can recognise and delete them.
+inline constexpr std::string_view kTempFilePrefix = ".tmp-";
+
+// Reads the regular file at `path` (symlinks followed) into `contents`.
+// Refuses files larger than `max_bytes`. On failure returns false and sets
+// `error` to a sentence naming the path and the reason.
+bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
+               std::string& error);
+
+// Creates `path` (and missing parents) as a directory with mode 0700. When
+// it already exists it must be a directory; with `force_private` its mode is
+// then set to 0700 too, otherwise it is left as the operator made it.
+bool make_private_directory(const std::string& path, bool force_private, std::string& error);
+
+// Replaces `directory`/`name` with `contents`, with permission bits `mode`.
+// The temp file is created with mode 0600 before any byte is written, so the
+// contents are never readable by others even for a moment. On failure the
+// temp file is removed, the old file (if any) is untouched, and `error` says
+// which step failed.
+bool write_file_atomically(const std::string& directory, const std::string& name,
+                           std::string_view contents, mode_t mode, std::string& error);
+
+// Removes `directory`/`name` and makes the removal durable. A file that is
+// already gone counts as removed.
+bool remove_file_durably(const std::string& directory, const std::string& name, std::string& error);
+
+}  // namespace ringgate::certs

@@ -1,0 +1,75 @@
+// ringgate's command line (issue 2, acceptance 5; DESIGN §6): --check-config
+// names every mistake with its JSON path, --version, and --config refusing a
+// broken file.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "harness.hpp"
+
+namespace ringgate::itest {
+namespace {
+
+// Three different kinds of mistake: a wrong type, an invalid URL, an unknown key.
+constexpr const char* kThreeMistakes = R"({
+  "gateway": {
+    "workers": "four",
+    "listeners": [{"address": "127.0.0.1:18080"}],
+    "colour": "blue"
+  },
+  "apis": {
+    "x": {"path": "x", "serviceUrl": "not a url"}
+  }
+}
+)";
+
+TEST(Cli, CheckConfigNamesEveryMistakeWithItsJsonPath) {
+  TempDir dir;
+  write_file(dir.file("bad.json"), kThreeMistakes);
+  CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("bad.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  std::string output = r.out + r.err;
+  for (const char* path : {"$.gateway.workers", "$.apis.x.serviceUrl", "$.gateway.colour"}) {
+    EXPECT_NE(output.find(path), std::string::npos) << "missing " << path << " in:\n" << output;
+  }
+}
+
+TEST(Cli, CheckConfigAcceptsValidFile) {
+  TempDir dir;
+  write_file(dir.file("admin.token"), "secret\n", 0600);
+  ::mkdir(dir.file("state").c_str(), 0700);
+  GatewayOptions o;
+  o.apis = {{"orders", "orders", "http://127.0.0.1:9/api"}};
+  o.limits = {{"maxHeaderBytes", 8192}};
+  o.timeouts = {{"clientHeaderMs", 1000}};
+  write_file(dir.file("ok.json"), gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("ok.json")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST(Cli, CheckConfigRejectsMissingFile) {
+  TempDir dir;
+  CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("absent.json")});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+}
+
+TEST(Cli, VersionPrintsVersionAndExitsZero) {
+  CommandResult r = run_command({ringgate_binary(), "--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\d+\.\d+\.\d+)"))) << r.out;
+}
+
+TEST(Cli, ConfigWithMistakesDoesNotStart) {
+  TempDir dir;
+  write_file(dir.file("bad.json"), kThreeMistakes);
+  CommandResult r =
+      run_command({ringgate_binary(), "--config", dir.file("bad.json")}, Millis(10000));
+  ASSERT_TRUE(r.exit_code) << "ringgate kept running on an invalid config";
+  EXPECT_EQ(*r.exit_code, 1);
+  EXPECT_NE((r.out + r.err).find("$.gateway.workers"), std::string::npos) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace ringgate::itest
