@@ -342,9 +342,7 @@ uint32_t Worker::alloc_client() noexcept {
   c.recv_posted = c.send_posted = c.closing = c.close_after_send = c.starved = false;
   c.phase = ClientPhase::kIdle;
   c.pending_in.clear();
-  c.out_wire.clear();
-  c.out_next.clear();
-  c.out_offset = 0;
+  c.io.reset();
   c.backend = kNoSlot;
   c.pool = kNoSlot;
   c.api = nullptr;
@@ -368,15 +366,15 @@ void Worker::post_client_recv(uint32_t slot) noexcept {
 void Worker::flush_client(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
   if (c.send_posted || c.closing) return;
-  if (c.out_offset >= c.out_wire.size()) {
-    c.out_wire.clear();
-    c.out_offset = 0;
-    if (c.out_next.empty()) return;
-    c.out_wire.swap(c.out_next);
+  const char* data = nullptr;
+  size_t len = 0;
+  if (!c.io.next_send(data, len)) {
+    close_client(slot);
+    return;
   }
+  if (len == 0) return;
   io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_send(sqe, c.fd, c.out_wire.data() + c.out_offset, c.out_wire.size() - c.out_offset,
-                     MSG_NOSIGNAL);
+  io_uring_prep_send(sqe, c.fd, data, len, MSG_NOSIGNAL);
   io_uring_sqe_set_data64(sqe, encode_user_data(Op::kClientSend, slot, c.generation));
   c.send_posted = true;
   ++c.ops;
@@ -424,7 +422,7 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
     close_client(slot);
     return;
   }
-  c.out_offset += static_cast<size_t>(res);
+  c.io.on_sent(static_cast<size_t>(res));
   flush_client(slot);
   if (c.send_posted) return;
   // Everything written.
@@ -487,8 +485,7 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   c.fd = -1;
   c.open = false;
   ++c.generation;
-  if (c.out_wire.capacity() > 64 * 1024) std::string().swap(c.out_wire);
-  if (c.out_next.capacity() > 64 * 1024) std::string().swap(c.out_next);
+  c.io.trim(64 * 1024);
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));
@@ -541,9 +538,7 @@ uint32_t Worker::alloc_backend() noexcept {
   b.pool = kNoSlot;
   b.reused = false;
   b.spare = false;
-  b.out_wire.clear();
-  b.out_next.clear();
-  b.out_offset = 0;
+  b.io.reset();
   b.requests = 0;
   b.timer.owner = slot;
   // maxBodyBytes limits what clients send; a backend's response may be any size.
@@ -596,15 +591,15 @@ void Worker::post_backend_recv(uint32_t slot) noexcept {
 void Worker::flush_backend(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   if (b.send_posted || b.closing || b.state == BackendState::kConnecting) return;
-  if (b.out_offset >= b.out_wire.size()) {
-    b.out_wire.clear();
-    b.out_offset = 0;
-    if (b.out_next.empty()) return;
-    b.out_wire.swap(b.out_next);
+  const char* data = nullptr;
+  size_t len = 0;
+  if (!b.io.next_send(data, len)) {
+    backend_failed(slot, "TLS encode failed", 502);
+    return;
   }
+  if (len == 0) return;
   io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_send(sqe, b.fd, b.out_wire.data() + b.out_offset, b.out_wire.size() - b.out_offset,
-                     MSG_NOSIGNAL);
+  io_uring_prep_send(sqe, b.fd, data, len, MSG_NOSIGNAL);
   io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendSend, slot, b.generation));
   b.send_posted = true;
   ++b.ops;
@@ -663,7 +658,7 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
     backend_failed(slot, reason, 502);
     return;
   }
-  b.out_offset += static_cast<size_t>(res);
+  b.io.on_sent(static_cast<size_t>(res));
   flush_backend(slot);
   if (b.send_posted || b.client == kNoSlot) return;
   // The request is written out; the client may send more body.
@@ -763,8 +758,7 @@ void Worker::maybe_free_backend(uint32_t slot) noexcept {
     bump(wp.counters->open, static_cast<uint64_t>(-1));
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
-  if (b.out_wire.capacity() > 64 * 1024) std::string().swap(b.out_wire);
-  if (b.out_next.capacity() > 64 * 1024) std::string().swap(b.out_next);
+  b.io.trim(64 * 1024);
   free_backends_.push_back(slot);
   if (b.pool != kNoSlot) refill_pool(b.pool);
 }

@@ -21,6 +21,7 @@
 #include "core/timer_wheel.hpp"
 #include "http/parser.hpp"
 #include "io/ring.hpp"
+#include "net/channel.hpp"
 #include "upstream/pool.hpp"
 #include "ringgate/user_data.hpp"
 
@@ -84,9 +85,7 @@ struct ClientConn {
   ClientPhase phase = ClientPhase::kIdle;
   http::MessageParser parser{http::MessageKind::kRequest, http::ParserLimits{}};
   std::string pending_in;  // received but not yet parsed (pipelined requests)
-  std::string out_wire;    // being sent; stable until the send completes
-  size_t out_offset = 0;
-  std::string out_next;  // appended while a send is in flight
+  net::Channel io;
   TimerNode timer;
   char peer[48] = {};
 
@@ -122,9 +121,7 @@ struct BackendConn {
   bool reused = false;  // taken from the pool for the current exchange
   bool spare = false;   // opened to keep minIdle warm, not for a waiting request
   http::MessageParser parser{http::MessageKind::kResponse, http::ParserLimits{}};
-  std::string out_wire;
-  size_t out_offset = 0;
-  std::string out_next;
+  net::Channel io;
   TimerNode timer;
   BackendAddress address;
   uint64_t requests = 0;

@@ -65,7 +65,7 @@ class Worker::ResponseBodySink final : public http::BodySink {
 };
 
 bool Worker::client_backpressured(const ClientConn& c) const noexcept {
-  return c.out_next.size() >= kBackpressureBytes;
+  return c.io.queued_app_bytes() >= kBackpressureBytes;
 }
 
 void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
@@ -79,7 +79,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
     }
     std::string* body_out = nullptr;
     if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
-      body_out = &backends_[c.backend]->out_next;
+      body_out = &backends_[c.backend]->io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
     const http::ParseResult r = c.parser.feed(data, len, sink);
@@ -109,7 +109,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
     c.timer.kind = kTimerClientBody;
     timers_.arm(c.timer, now_ms_, t.client_idle_ms);
     const bool backend_full =
-        c.backend != kNoSlot && backends_[c.backend]->out_next.size() >= kBackpressureBytes;
+        c.backend != kNoSlot && backends_[c.backend]->io.out().size() >= kBackpressureBytes;
     if (!backend_full) post_client_recv(slot);
     return;
   }
@@ -157,7 +157,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   // in request_head.
   c.replayable = head.framing == http::BodyFraming::kNone;
   if (head.expect_continue && head.framing != http::BodyFraming::kNone) {
-    c.out_next.append("HTTP/1.1 100 Continue\r\n\r\n");
+    c.io.out().append("HTTP/1.1 100 Continue\r\n\r\n");
     flush_client(slot);
   }
   c.phase = ClientPhase::kProxying;
@@ -194,7 +194,7 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
   bc.client = client;
   c.backend = b;
   bc.parser.expect_no_body(c.head_request);
-  bc.out_next.append(c.request_head);
+  bc.io.out().append(c.request_head);
   if (bc.state == BackendState::kBusy) {
     bc.timer.kind = kTimerBackendResponse;
     timers_.arm(bc.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
@@ -210,7 +210,7 @@ void Worker::on_request_complete(uint32_t slot) noexcept {
     c.request_done = true;
     timers_.cancel(c.timer);
     if (c.backend != kNoSlot) {
-      if (c.chunked_request) http::append_last_chunk(backends_[c.backend]->out_next);
+      if (c.chunked_request) http::append_last_chunk(backends_[c.backend]->io.out());
       flush_backend(c.backend);
     }
     return;
@@ -226,7 +226,7 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
   ClientConn& c = *clients_[ci];
   for (;;) {
     const bool chunked = c.response_started && b.parser.head().framing == http::BodyFraming::kChunked;
-    ResponseBodySink sink(c.out_next, chunked);
+    ResponseBodySink sink(c.io.out(), chunked);
     const http::ParseResult r = b.parser.feed(data, len, sink);
     data += r.consumed;
     len -= r.consumed;
@@ -250,7 +250,7 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
           b.parser.expect_no_body(c.head_request);
           continue;
         }
-        if (b.parser.head().framing == http::BodyFraming::kChunked) http::append_last_chunk(c.out_next);
+        if (b.parser.head().framing == http::BodyFraming::kChunked) http::append_last_chunk(c.io.out());
         // Bytes after the response: the backend is out of step; don't reuse.
         finish_exchange(ci, len == 0);
         return;
@@ -268,7 +268,7 @@ void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
   if (res == 0 && clients_[ci]->response_started &&
       b.parser.head().framing == http::BodyFraming::kUntilClose) {
     ClientConn& c = *clients_[ci];
-    ResponseBodySink sink(c.out_next, false);
+    ResponseBodySink sink(c.io.out(), false);
     if (b.parser.finish(sink).status == http::ParseStatus::kMessageComplete) {
       finish_exchange(ci, false);
       return;
@@ -297,7 +297,7 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(head.status / 100) % 6]);
   bump(counters_.requests_total);
   if (draining_ || head.framing == http::BodyFraming::kUntilClose) c.keep_alive = false;
-  http::append_client_response_head(c.out_next, head, c.keep_alive, c.version_minor);
+  http::append_client_response_head(c.io.out(), head, c.keep_alive, c.version_minor);
 }
 
 void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
@@ -306,7 +306,7 @@ void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
   BackendConn& bc = *backends_[b];
   ++bc.requests;
   const bool reusable = backend_reusable && c.request_done && bc.parser.head().keep_alive &&
-                        bc.out_wire.size() == bc.out_offset && bc.out_next.empty();
+                        bc.io.pending() == 0;
   c.backend = kNoSlot;
   bc.client = kNoSlot;
   timers_.cancel(bc.timer);
@@ -392,7 +392,7 @@ void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
   bump(counters_.responses_by_status[static_cast<size_t>(status) % 600]);
   bump(counters_.requests_total);
   if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(status / 100) % 6]);
-  http::append_error_response(c.out_next, status, close);
+  http::append_error_response(c.io.out(), status, close);
   c.phase = ClientPhase::kLocal;
   if (close) c.close_after_send = true;
   flush_client(client);

@@ -1,0 +1,47 @@
+#include "net/channel.hpp"
+
+namespace ringgate::net {
+
+void Channel::reset() noexcept {
+  transport_.reset();
+  out_.clear();
+  wire_next_.clear();
+  wire_.clear();
+  offset_ = 0;
+  plain_in_.clear();
+}
+
+bool Channel::next_send(const char*& data, size_t& len) noexcept {
+  if (offset_ >= wire_.size()) {
+    wire_.clear();
+    offset_ = 0;
+    if (transport_ != nullptr) {
+      if (!out_.empty()) {
+        const IoResult r = transport_->encode(out_.data(), out_.size(), wire_next_);
+        out_.clear();
+        if (r.status == IoStatus::kError) return false;
+      }
+      wire_.swap(wire_next_);
+    } else if (wire_next_.empty()) {
+      wire_.swap(out_);
+    } else {
+      // Plain transport after a handshake-less start never queues wire bytes,
+      // but keep the order right if it does.
+      wire_.swap(wire_next_);
+      wire_.append(out_);
+      out_.clear();
+    }
+  }
+  data = wire_.data() + offset_;
+  len = wire_.size() - offset_;
+  return true;
+}
+
+void Channel::trim(size_t keep) noexcept {
+  if (out_.capacity() > keep) std::string().swap(out_);
+  if (wire_.capacity() > keep) std::string().swap(wire_);
+  if (wire_next_.capacity() > keep) std::string().swap(wire_next_);
+  if (plain_in_.capacity() > keep) std::string().swap(plain_in_);
+}
+
+}  // namespace ringgate::net

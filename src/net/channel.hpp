@@ -1,0 +1,62 @@
+// The byte plumbing of one socket, shared by client and backend connections:
+// application bytes queued to send, the transport that turns them into wire
+// bytes (plain TCP passes them through; TLS encrypts), the wire bytes in
+// flight, and a scratch buffer for decrypted input.
+//
+// Ownership with io_uring: `in_flight()` points into `wire_` and must stay
+// untouched until the send completes, so new output always goes to the
+// queues, never to the buffer being sent.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ringgate/transport.hpp"
+
+namespace ringgate::net {
+
+class Channel {
+ public:
+  // Drops all bytes and the transport (a recycled connection slot).
+  void reset() noexcept;
+
+  // The transport; null means plain TCP with no copy on the way in.
+  Transport* transport() const noexcept { return transport_.get(); }
+  void set_transport(std::unique_ptr<Transport> transport) noexcept { transport_ = std::move(transport); }
+  std::unique_ptr<Transport> release_transport() noexcept { return std::move(transport_); }
+
+  // Application bytes to send, in order.
+  std::string& out() noexcept { return out_; }
+  // Bytes that go on the wire as they are (TLS handshake records).
+  std::string& wire_out() noexcept { return wire_next_; }
+
+  // Call only with no send in flight. Moves queued bytes into the send
+  // buffer (encoding them first when there is a transport) and returns what
+  // to send next: empty when there is nothing. Returns false when the
+  // transport failed to encode.
+  bool next_send(const char*& data, size_t& len) noexcept;
+  // A send completed with `n` bytes written.
+  void on_sent(size_t n) noexcept { offset_ += n; }
+
+  // Bytes queued or in flight.
+  size_t pending() const noexcept { return out_.size() + wire_next_.size() + (wire_.size() - offset_); }
+  // Application bytes queued and not yet handed to the transport.
+  size_t queued_app_bytes() const noexcept { return out_.size(); }
+
+  // Decrypted input scratch, reused between receives.
+  std::string& plain_in() noexcept { return plain_in_; }
+
+  // Gives memory back after a burst (called when a slot is freed).
+  void trim(size_t keep) noexcept;
+
+ private:
+  std::unique_ptr<Transport> transport_;
+  std::string out_;
+  std::string wire_next_;
+  std::string wire_;
+  size_t offset_ = 0;
+  std::string plain_in_;
+};
+
+}  // namespace ringgate::net
