@@ -17,19 +17,21 @@ int usage() {
   return 2;
 }
 
+// Everything a start would do short of opening sockets: the file, every
+// certificate (PFX and password), every policy, every backend address.
 int check_config(const std::string& path) {
-  const ringgate::config::LoadResult loaded = ringgate::config::load_file(path);
-  if (!loaded.problems.empty()) {
-    std::fprintf(stderr, "%s: %zu problem%s\n", path.c_str(), loaded.problems.size(),
-                 loaded.problems.size() == 1 ? "" : "s");
-    for (const auto& p : loaded.problems) {
-      std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
-    }
+  std::vector<ringgate::config::Problem> problems;
+  const ringgate::core::Prepared prepared = ringgate::core::prepare(path, 1, true, problems);
+  if (!problems.empty()) {
+    std::fprintf(stderr, "%s: %zu problem%s\n", path.c_str(), problems.size(),
+                 problems.size() == 1 ? "" : "s");
+    for (const auto& p : problems) std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
     return 1;
   }
+  const ringgate::config::Config& config = *prepared.config;
   std::printf("%s: ok (%zu listeners, %zu APIs, %zu certificates, %zu backends)\n", path.c_str(),
-              loaded.config->gateway.listeners.size(), loaded.config->apis.size(),
-              loaded.config->certificates.size(), loaded.config->backends.size());
+              config.gateway.listeners.size(), config.apis.size(), config.certificates.size(),
+              config.backends.size());
   return 0;
 }
 

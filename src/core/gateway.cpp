@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <thread>
 
@@ -26,17 +27,46 @@ Gateway::Gateway(std::string config_path) : config_path_(std::move(config_path))
 
 Gateway::~Gateway() = default;
 
+Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
+                 std::vector<config::Problem>& problems) {
+  Prepared prepared;
+  config::LoadResult loaded = config::load_file(config_path);
+  problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
+  if (!loaded.config) return prepared;
+  prepared.config = loaded.config;
+  prepared.store = std::make_unique<certs::CertificateStore>();
+  std::string error;
+  if (!certs::ensure_providers(error)) RG_WARN("OpenSSL providers: %s", error.c_str());
+  if (!load_certificates(*loaded.config, *prepared.store, !dry_run, problems)) return prepared;
+  prepared.snapshot = build_snapshot(loaded.config, *prepared.store, generation, problems);
+  return prepared;
+}
+
+void Gateway::publish_certificate_metrics() {
+  std::vector<CertificateExpiry> expiries;
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  for (const certs::StoredCertificate& c : store_->list()) {
+    const certs::CertificateInfo& info = c.certificate->info();
+    expiries.push_back({c.id, info.thumbprint, info.not_after});
+    if (info.not_after - now < 30 * 86400) {
+      RG_WARN("certificate %s (%s, %s) expires %s", c.id.c_str(), info.subject.c_str(),
+              info.thumbprint.c_str(), info.expiration_date.c_str());
+    }
+  }
+  metrics_->set_certificates(std::move(expiries));
+}
+
 bool Gateway::reload() {
-  config::LoadResult loaded = config::load_file(config_path_);
-  std::vector<config::Problem> problems = std::move(loaded.problems);
-  std::shared_ptr<const Snapshot> snapshot;
-  if (problems.empty()) snapshot = build_snapshot(loaded.config, generation_ + 1, problems);
+  std::vector<config::Problem> problems;
+  Prepared prepared = prepare(config_path_, generation_ + 1, false, problems);
   if (!problems.empty()) {
     report_problems("reload of " + config_path_ + " rejected; still serving the previous config",
                     problems);
     bump(metrics_->reload_failures_total);
     return false;
   }
+  const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
+  const config::LoadResult loaded{prepared.config, {}};
   const auto& old_listeners = config_->gateway.listeners;
   const auto& new_listeners = loaded.config->gateway.listeners;
   bool listeners_changed = old_listeners.size() != new_listeners.size();
@@ -46,6 +76,8 @@ bool Gateway::reload() {
   if (listeners_changed) RG_WARN("reload: listener addresses changed; they take effect at restart");
   ++generation_;
   config_ = loaded.config;
+  store_ = std::move(prepared.store);
+  publish_certificate_metrics();
   shared_->snapshots.publish(snapshot);
   for (auto& w : workers_) w->wake();
   bump(metrics_->reloads_total);
@@ -55,15 +87,15 @@ bool Gateway::reload() {
 }
 
 int Gateway::run() {
-  config::LoadResult loaded = config::load_file(config_path_);
-  std::vector<config::Problem> problems = std::move(loaded.problems);
-  std::shared_ptr<const Snapshot> snapshot;
-  if (problems.empty()) snapshot = build_snapshot(loaded.config, ++generation_, problems);
+  std::vector<config::Problem> problems;
+  Prepared prepared = prepare(config_path_, ++generation_, false, problems);
   if (!problems.empty()) {
     report_problems(config_path_, problems);
     return 1;
   }
-  config_ = loaded.config;
+  config_ = prepared.config;
+  store_ = std::move(prepared.store);
+  const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
 
   uint32_t workers = config_->gateway.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
@@ -71,6 +103,7 @@ int Gateway::run() {
   shared_ = std::make_unique<WorkerShared>();
   shared_->metrics = metrics_.get();
   shared_->snapshots.publish(snapshot);
+  publish_certificate_metrics();
 
   // Signals are handled by the control thread alone: block them before any
   // worker thread exists so every thread inherits the mask.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "certs/store.hpp"
 #include "core/metrics.hpp"
 #include "core/worker.hpp"
 #include "ringgate/config.hpp"
@@ -24,10 +25,12 @@ class Gateway {
 
  private:
   bool reload();
+  void publish_certificate_metrics();
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   uint64_t generation_ = 0;
+  std::unique_ptr<certs::CertificateStore> store_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -35,5 +38,17 @@ class Gateway {
 
 // Prints every problem as "path: message" lines to stderr.
 void report_problems(const std::string& what, const std::vector<config::Problem>& problems);
+
+// Everything --check-config and a (re)load do before serving: parse and
+// validate the file, load every certificate, parse every policy, resolve
+// backends. Returns the snapshot, or null with every problem appended.
+struct Prepared {
+  std::shared_ptr<const config::Config> config;
+  std::unique_ptr<certs::CertificateStore> store;
+  std::shared_ptr<const Snapshot> snapshot;
+};
+// `dry_run`: create nothing on disk (no stateDir).
+Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
+                 std::vector<config::Problem>& problems);
 
 }  // namespace ringgate::core

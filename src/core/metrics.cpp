@@ -55,6 +55,11 @@ PoolCounters& Metrics::pool(const std::string& key, uint32_t worker) {
   return *slots[worker];
 }
 
+void Metrics::set_certificates(std::vector<CertificateExpiry> certificates) {
+  std::lock_guard lock(mu_);
+  certificates_ = std::move(certificates);
+}
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(8192);
@@ -151,6 +156,13 @@ std::string Metrics::render() const {
       for (const auto& s : slots) total += get((*s).*(m.member));
       line(out, m.name, "key=\"" + escape_label(key) + "\"", total);
     }
+  }
+
+  help(out, "ringgate_certificate_expiry_timestamp_seconds", "gauge",
+       "When each certificate in the store expires (unix seconds).");
+  for (const CertificateExpiry& c : certificates_) {
+    out += "ringgate_certificate_expiry_timestamp_seconds{id=\"" + escape_label(c.id) +
+           "\",thumbprint=\"" + c.thumbprint + "\"} " + std::to_string(c.not_after) + "\n";
   }
 
   help(out, "ringgate_config_reloads_total", "counter", "Successful config reloads.");

@@ -55,6 +55,12 @@ struct WorkerCounters {
   Counter transport_kernel_tls{0};
 };
 
+struct CertificateExpiry {
+  std::string id;
+  std::string thumbprint;
+  int64_t not_after = 0;  // unix seconds
+};
+
 class Metrics {
  public:
   explicit Metrics(uint32_t workers);
@@ -68,6 +74,9 @@ class Metrics {
   Counter reload_failures_total{0};
   std::atomic<int64_t> config_loaded_at{0};
 
+  // Replaces the certificate expiry gauges (after a load or an admin change).
+  void set_certificates(std::vector<CertificateExpiry> certificates);
+
   // Prometheus text exposition of everything above, summed over workers.
   std::string render() const;
 
@@ -77,6 +86,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::string, std::vector<std::unique_ptr<ApiCounters>>> apis_;
   std::map<std::string, std::vector<std::unique_ptr<PoolCounters>>> pools_;
+  std::vector<CertificateExpiry> certificates_;
 };
 
 }  // namespace ringgate::core

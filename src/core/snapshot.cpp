@@ -1,11 +1,39 @@
 #include "core/snapshot.hpp"
 
 #include <netdb.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
 
 namespace ringgate::core {
+namespace {
+
+// The backend entity that applies to `url`: the longest `url` prefix ending
+// on a boundary (end, '/', '?').
+const std::pair<const std::string, config::Backend>* backend_for(const config::Config& config,
+                                                                 const std::string& url) {
+  const std::pair<const std::string, config::Backend>* best = nullptr;
+  for (const auto& entry : config.backends) {
+    const std::string& prefix = entry.second.url;
+    if (url.compare(0, prefix.size(), prefix) != 0) continue;
+    if (url.size() > prefix.size() && prefix.back() != '/' && url[prefix.size()] != '/' &&
+        url[prefix.size()] != '?') {
+      continue;
+    }
+    if (best == nullptr || prefix.size() > best->second.url.size()) best = &entry;
+  }
+  return best;
+}
+
+std::string validation_profile(bool chain, bool name, const std::string& ca_file) {
+  std::string profile = chain ? "chain" : "nochain";
+  profile += name ? "+name" : "+noname";
+  if (!ca_file.empty()) profile += ";ca=" + ca_file;
+  return profile;
+}
+
+}  // namespace
 
 bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out,
                      std::string& error) {
@@ -28,7 +56,27 @@ bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out
   return true;
 }
 
+bool load_certificates(const config::Config& config, certs::CertificateStore& store,
+                       bool create_state_dir, std::vector<config::Problem>& problems) {
+  const size_t before = problems.size();
+  const std::string& dir = config.gateway.state_dir;
+  if (!dir.empty() && (create_state_dir || ::access(dir.c_str(), F_OK) == 0)) {
+    std::string error;
+    if (!store.open(config.gateway.state_dir, error)) {
+      problems.push_back({"$.gateway.stateDir", error});
+    }
+  }
+  for (const auto& [id, cert] : config.certificates) {
+    const certs::PfxResult result = store.load_from_files(id, cert.pfx_file, cert.password_file);
+    if (result.error != certs::PfxError::kNone) {
+      problems.push_back({"$.certificates." + id, result.message});
+    }
+  }
+  return problems.size() == before;
+}
+
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                               const certs::CertificateStore& store,
                                                uint64_t generation,
                                                std::vector<config::Problem>& problems) {
   auto snapshot = std::make_shared<Snapshot>();
@@ -39,38 +87,100 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   snapshot->limits.max_header_count = limits.max_header_count;
   snapshot->limits.max_url_bytes = limits.max_url_bytes;
   snapshot->limits.max_body_bytes = limits.max_body_bytes;
+  const size_t before = problems.size();
+
+  for (size_t i = 0; i < config->gateway.listeners.size(); ++i) {
+    const config::Listener& listener = config->gateway.listeners[i];
+    ListenerTls tls;
+    if (listener.tls) {
+      auto stored = store.get(listener.tls->certificate_id);
+      if (!stored) {
+        problems.push_back({"$.gateway.listeners[" + std::to_string(i) + "].tls.certificateId",
+                            "no certificate \"" + listener.tls->certificate_id + "\""});
+      } else {
+        tls.certificate = stored->certificate;
+      }
+    }
+    snapshot->listener_tls.push_back(std::move(tls));
+  }
 
   std::vector<std::string> paths;
   std::map<std::string, uint32_t> pool_by_key;
-  const size_t before = problems.size();
   for (const auto& [id, api] : config->apis) {
-    const std::string where = "$.apis." + id + ".serviceUrl";
+    const std::string where = "$.apis." + id;
+    const policy::PolicyResult parsed = policy::parse_policy(api.policy);
+    std::vector<policy::PolicyProblem> policy_problems = parsed.problems;
+    if (policy_problems.empty()) {
+      policy::check_references(
+          parsed.policy,
+          [&](std::string_view cert_id) { return store.get(std::string(cert_id)).has_value(); },
+          [&](std::string_view thumbprint) { return store.find_by_thumbprint(thumbprint).has_value(); },
+          [&](std::string_view backend_id) { return config->backends.count(std::string(backend_id)) > 0; },
+          policy_problems);
+    }
+    if (!policy_problems.empty()) {
+      for (const auto& p : policy_problems) problems.push_back({where + ".policy", policy::describe(p)});
+      continue;
+    }
+    const policy::Policy& pol = parsed.policy;
+
+    // The backend URL: serviceUrl, unless the policy points elsewhere.
+    std::string url = api.service_url;
+    if (!pol.backend_base_url.empty()) url = pol.backend_base_url;
+    if (!pol.backend_id.empty()) url = config->backends.at(pol.backend_id).url;
     std::string error;
-    auto service = http::parse_service_url(api.service_url, error);
+    auto service = http::parse_service_url(url, error);
     if (!service) {
-      problems.push_back({where, error});
+      problems.push_back({where + ".serviceUrl", error});
       continue;
     }
+
+    PoolSpec spec;
+    spec.key.origin = service->origin();
     if (service->tls) {
-      problems.push_back({where, "https backends are not supported by this build yet"});
+      spec.tls = true;
+      spec.sni = service->host;
+      if (spec.sni.size() > 2 && spec.sni.front() == '[') spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
+      if (const auto* backend = backend_for(*config, url)) {
+        spec.verify_chain = backend->second.tls.validate_certificate_chain;
+        spec.verify_name = backend->second.tls.validate_certificate_name;
+        spec.ca_file = backend->second.ca_file;
+      }
+      std::optional<certs::StoredCertificate> cert;
+      if (!pol.certificate_id.empty()) cert = store.get(pol.certificate_id);
+      if (!pol.certificate_thumbprint.empty()) cert = store.find_by_thumbprint(pol.certificate_thumbprint);
+      if (cert) spec.client_certificate = cert->certificate;
+      spec.key.sni = spec.sni;
+      spec.key.validation_profile = validation_profile(spec.verify_chain, spec.verify_name, spec.ca_file);
+      if (spec.client_certificate) spec.key.thumbprint = spec.client_certificate->info().thumbprint;
+    } else if (!pol.certificate_id.empty() || !pol.certificate_thumbprint.empty()) {
+      problems.push_back({where + ".policy",
+                          "authentication-certificate needs an https backend, not " + url});
       continue;
     }
-    PoolKey key;
-    key.origin = service->origin();
-    const std::string key_text = key.to_string();
-    auto [it, inserted] = pool_by_key.emplace(key_text, static_cast<uint32_t>(snapshot->pools.size()));
+    spec.key_text = spec.key.to_string();
+
+    auto [it, inserted] = pool_by_key.emplace(spec.key_text, static_cast<uint32_t>(snapshot->pools.size()));
     if (inserted) {
-      PoolSpec spec;
-      spec.key = key;
-      spec.key_text = key_text;
       if (!resolve_address(service->host, service->port, spec.address, error)) {
-        problems.push_back({where, error});
+        problems.push_back({where + ".serviceUrl", error});
         continue;
       }
       snapshot->pools.push_back(std::move(spec));
     }
+
+    RouteTarget route;
+    route.api_id = id;
+    route.service = std::move(*service);
+    route.pool = it->second;
+    if (pol.basic) {
+      route.authorization = "Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second);
+    }
+    route.inbound_headers = pol.inbound_headers;
+    route.outbound_headers = pol.outbound_headers;
+    route.response_timeout_ms = pol.forward_timeout_seconds * 1000;
     paths.push_back(api.path);
-    snapshot->routes.push_back(RouteTarget{id, std::move(*service), it->second});
+    snapshot->routes.push_back(std::move(route));
   }
   if (problems.size() != before) return nullptr;
   snapshot->router = http::Router(paths);

@@ -1,7 +1,8 @@
 // The runtime view of one configuration: what workers need per request,
-// precomputed (routes, resolved backend addresses, pool keys, parser limits).
-// Immutable once published; workers switch to a new one between loop
-// iterations, and an exchange that already began keeps what it copied.
+// precomputed (routes, resolved backend addresses, pool keys with their TLS
+// settings and client certificates, parser limits). Immutable once
+// published; workers switch to a new one between loop iterations, and an
+// exchange that already began keeps what it copied.
 #pragma once
 
 #include <netinet/in.h>
@@ -11,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "certs/store.hpp"
 #include "http/parser.hpp"
 #include "http/router.hpp"
+#include "policy/policy.hpp"
 #include "ringgate/config.hpp"
 #include "ringgate/pool_key.hpp"
 
@@ -23,16 +26,31 @@ struct BackendAddress {
   socklen_t length = 0;
 };
 
-struct RouteTarget {
-  std::string api_id;
-  http::ServiceUrl service;
-  uint32_t pool;  // index into Snapshot::pools
-};
-
+// Everything needed to open a connection for one pool key.
 struct PoolSpec {
   PoolKey key;
   std::string key_text;  // key.to_string(), the metrics label
   BackendAddress address;
+  bool tls = false;
+  std::string sni;  // server name for SNI and the name check
+  bool verify_chain = true;
+  bool verify_name = true;
+  std::string ca_file;  // empty: the system store
+  std::shared_ptr<const certs::LoadedCertificate> client_certificate;  // null: none
+};
+
+struct RouteTarget {
+  std::string api_id;
+  http::ServiceUrl service;
+  uint32_t pool;                      // index into Snapshot::pools
+  std::string authorization;          // "Basic …" from <authentication-basic>, or empty
+  std::vector<policy::SetHeader> inbound_headers;
+  std::vector<policy::SetHeader> outbound_headers;
+  uint32_t response_timeout_ms = 0;   // <forward-request timeout>; 0 = gateway default
+};
+
+struct ListenerTls {
+  std::shared_ptr<const certs::LoadedCertificate> certificate;
 };
 
 struct Snapshot {
@@ -41,15 +59,26 @@ struct Snapshot {
   http::Router router;
   std::vector<RouteTarget> routes;  // indexed like the router's api indices
   std::vector<PoolSpec> pools;
+  std::vector<ListenerTls> listener_tls;  // per config listener; certificate null = plain
   http::ParserLimits limits;
 };
 
-// Builds the runtime snapshot; resolves backend host names (blocking, so only
-// on the control thread). Appends a problem per API it cannot serve and
-// returns null if there is any.
+// Builds the runtime snapshot from a validated config and the certificates
+// it may reference (`store`: the config file's and the uploaded ones).
+// Resolves backend host names (blocking, so only on the control thread).
+// Appends every problem found, each with its JSON path, and returns null if
+// there is any.
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                               const certs::CertificateStore& store,
                                                uint64_t generation,
                                                std::vector<config::Problem>& problems);
+
+// Fills `store` from the config file's `certificates` and the ones persisted
+// under stateDir, appending a problem per certificate that does not load.
+// With `create_state_dir` false a missing stateDir is left alone (a dry run
+// such as --check-config creates nothing). Returns true when all loaded.
+bool load_certificates(const config::Config& config, certs::CertificateStore& store,
+                       bool create_state_dir, std::vector<config::Problem>& problems);
 
 // Resolves host:port (numeric or a name) to a socket address.
 bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out,
