@@ -85,6 +85,10 @@ std::string Metrics::render() const {
        "Requests replayed on a fresh backend connection after a reused one failed.");
   line(out, "ringgate_retries_total", "", sum(&WorkerCounters::retries_total));
 
+  help(out, "ringgate_tls_handshakes_total", "counter", "TLS handshakes completed, full or resumed.");
+  line(out, "ringgate_tls_handshakes_total", "kind=\"full\"", sum(&WorkerCounters::tls_handshakes_full));
+  line(out, "ringgate_tls_handshakes_total", "kind=\"resumed\"",
+       sum(&WorkerCounters::tls_handshakes_resumed));
   help(out, "ringgate_transport_connections_total", "counter",
        "Connections by record-layer mode (plain, userspace TLS, kernel TLS).");
   line(out, "ringgate_transport_connections_total", "mode=\"plain\"",

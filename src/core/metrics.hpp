@@ -50,6 +50,8 @@ struct WorkerCounters {
   std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};
   Counter latency_count{0};
+  Counter tls_handshakes_full{0};
+  Counter tls_handshakes_resumed{0};
   Counter transport_plain{0};
   Counter transport_userspace_tls{0};
   Counter transport_kernel_tls{0};

@@ -200,6 +200,7 @@ uint32_t Worker::find_pool(const PoolSpec& spec) noexcept {
   wp.counters = &shared_.metrics->pool(spec.key_text, index_);
   wp.refill_timer.owner = index;
   wp.refill_timer.kind = kTimerPoolRefill;
+  if (spec.tls) setup_pool_tls(wp, spec);
   pool_by_key_.emplace(spec.key_text, index);
   return index;
 }
@@ -485,6 +486,7 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   c.fd = -1;
   c.open = false;
   ++c.generation;
+  c.io.reset();
   c.io.trim(64 * 1024);
   free_clients_.push_back(slot);
   --live_clients_;
@@ -593,7 +595,7 @@ void Worker::flush_backend(uint32_t slot) noexcept {
   if (b.send_posted || b.closing || b.state == BackendState::kConnecting) return;
   const char* data = nullptr;
   size_t len = 0;
-  if (!b.io.next_send(data, len)) {
+  if (!b.io.next_send(data, len, b.state != BackendState::kHandshaking)) {
     backend_failed(slot, "TLS encode failed", 502);
     return;
   }
@@ -624,6 +626,11 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
     std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.pool.key_text().c_str(),
                   std::strerror(-res));
     backend_failed(slot, reason, 502);
+    return;
+  }
+  if (pool.tls) {
+    // The connect timer keeps running: backendConnectMs covers the handshake.
+    start_backend_tls(slot);
     return;
   }
   pool.pool.on_connect_success();
@@ -682,21 +689,33 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     starved_backends_.push_back(slot);
     return;
   }
+  const char* data = cqe.res > 0 ? buffers_.buffer(bid) : nullptr;
+  size_t len = cqe.res > 0 ? static_cast<size_t>(cqe.res) : 0;
+  bool peer_closed = cqe.res <= 0;
+  if (b.io.transport() != nullptr && len > 0) {
+    const bool go_on = backend_tls_input(slot, data, len, peer_closed);
+    buffers_.recycle(bid);
+    if (!go_on) return;
+    data = b.io.plain_in().data();
+    len = b.io.plain_in().size();
+  } else if (has_buffer && len == 0) {
+    buffers_.recycle(bid);
+  }
+  const bool owns_buffer = b.io.transport() == nullptr && len > 0;
   if (b.state == BackendState::kIdle || b.client == kNoSlot) {
     // An idle connection that becomes readable (data or EOF) is of no use:
     // a response nobody asked for, or the backend closing it.
-    if (has_buffer) buffers_.recycle(bid);
+    if (owns_buffer) buffers_.recycle(bid);
     close_backend(slot);
     return;
   }
-  if (cqe.res <= 0) {
-    if (has_buffer) buffers_.recycle(bid);
-    on_backend_eof(slot, cqe.res);
+  if (len == 0 && peer_closed) {
+    on_backend_eof(slot, cqe.res < 0 ? cqe.res : 0);
     return;
   }
   timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
-  process_backend_input(slot, buffers_.buffer(bid), static_cast<size_t>(cqe.res));
-  buffers_.recycle(bid);
+  process_backend_input(slot, data, len);
+  if (owns_buffer) buffers_.recycle(bid);
 }
 
 void Worker::remove_idle(uint32_t slot) noexcept {
@@ -758,6 +777,7 @@ void Worker::maybe_free_backend(uint32_t slot) noexcept {
     bump(wp.counters->open, static_cast<uint64_t>(-1));
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
+  b.io.reset();
   b.io.trim(64 * 1024);
   free_backends_.push_back(slot);
   if (b.pool != kNoSlot) refill_pool(b.pool);

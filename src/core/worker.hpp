@@ -22,6 +22,7 @@
 #include "http/parser.hpp"
 #include "io/ring.hpp"
 #include "net/channel.hpp"
+#include "tls/context.hpp"
 #include "upstream/pool.hpp"
 #include "ringgate/user_data.hpp"
 
@@ -59,7 +60,7 @@ enum class ClientPhase : uint8_t {
   kLingering,  // response sent, write side shut: draining input before close
 };
 
-enum class BackendState : uint8_t { kConnecting, kIdle, kBusy };
+enum class BackendState : uint8_t { kConnecting, kHandshaking, kIdle, kBusy };
 
 enum TimerKind : uint8_t {
   kTimerClientHeader = 1,  // request head not complete in time → 408
@@ -136,6 +137,11 @@ struct WorkerPool {
   PoolCounters* counters = nullptr;
   TimerNode refill_timer;
   bool failing = false;  // the last connect failed (logged once per streak)
+  // TLS to the backend: one client context per key on this worker.
+  bool tls = false;
+  std::string sni;
+  std::shared_ptr<SSL_CTX> tls_context;
+  std::string tls_setup_error;  // why tls_context is null
 };
 
 class Worker {
@@ -189,6 +195,14 @@ class Worker {
   void post_backend_recv(uint32_t slot) noexcept;
   void flush_backend(uint32_t slot) noexcept;
   void on_backend_connect(uint32_t slot, int res) noexcept;
+  // TLS to backends (core/worker_tls.cpp).
+  void setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept;
+  bool start_backend_tls(uint32_t slot) noexcept;
+  // Runs received wire bytes through the connection's TLS; leaves decrypted
+  // bytes in io.plain_in(). Returns false when the connection was dealt with
+  // (failed, still handshaking, or nothing for the application).
+  bool backend_tls_input(uint32_t slot, const char* data, size_t len, bool& peer_closed) noexcept;
+  void on_backend_handshake_done(uint32_t slot) noexcept;
   void on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void on_backend_send(uint32_t slot, int res) noexcept;
   void close_backend(uint32_t slot) noexcept;
@@ -240,6 +254,7 @@ class Worker {
   std::vector<uint32_t> starved_clients_;
   std::vector<uint32_t> starved_backends_;
   uint32_t live_clients_ = 0;
+  tls::SessionCache sessions_;  // per pool key, for TLS resumption
   std::string scratch_;  // reused: backend target, pipelined input
 
   bool draining_ = false;

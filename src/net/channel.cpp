@@ -11,12 +11,12 @@ void Channel::reset() noexcept {
   plain_in_.clear();
 }
 
-bool Channel::next_send(const char*& data, size_t& len) noexcept {
+bool Channel::next_send(const char*& data, size_t& len, bool include_app) noexcept {
   if (offset_ >= wire_.size()) {
     wire_.clear();
     offset_ = 0;
     if (transport_ != nullptr) {
-      if (!out_.empty()) {
+      if (include_app && !out_.empty()) {
         const IoResult r = transport_->encode(out_.data(), out_.size(), wire_next_);
         out_.clear();
         if (r.status == IoStatus::kError) return false;

@@ -33,9 +33,10 @@ class Channel {
 
   // Call only with no send in flight. Moves queued bytes into the send
   // buffer (encoding them first when there is a transport) and returns what
-  // to send next: empty when there is nothing. Returns false when the
+  // to send next: empty when there is nothing. With `include_app` false only
+  // wire bytes go (a TLS handshake in progress). Returns false when the
   // transport failed to encode.
-  bool next_send(const char*& data, size_t& len) noexcept;
+  bool next_send(const char*& data, size_t& len, bool include_app = true) noexcept;
   // A send completed with `n` bytes written.
   void on_sent(size_t n) noexcept { offset_ += n; }
 

@@ -1,0 +1,128 @@
+// TLS on backend connections: one client SSL_CTX per pool key on each
+// worker, the handshake after connect, and decryption of what arrives.
+// Worker members, beside the plain-socket plumbing in core/worker.cpp.
+#include <cstring>
+
+#include "core/log.hpp"
+#include "core/worker.hpp"
+#include "tls/tls_transport.hpp"
+
+namespace ringgate::core {
+
+void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
+  pool.tls = true;
+  pool.sni = spec.sni;
+  tls::ClientProfile profile;
+  profile.verify_chain = spec.verify_chain;
+  profile.verify_name = spec.verify_name;
+  profile.ca_file = spec.ca_file;
+  if (spec.client_certificate) {
+    profile.key = spec.client_certificate->key();
+    profile.certificate = spec.client_certificate->certificate();
+    profile.chain = spec.client_certificate->chain();
+  }
+  std::string error;
+  pool.tls_context = tls::make_client_context(profile, error);
+  if (!pool.tls_context) {
+    pool.tls_setup_error = error;
+    RG_ERROR("pool %s: cannot set up TLS: %s", spec.key_text.c_str(), error.c_str());
+  }
+}
+
+// Creates the TLS client for a freshly connected socket and sends the
+// ClientHello. Returns false when the connection was failed instead.
+bool Worker::start_backend_tls(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  WorkerPool& pool = pools_[b.pool];
+  std::string error = pool.tls_setup_error;
+  std::unique_ptr<tls::TlsTransport> transport;
+  if (pool.tls_context) {
+    tls::ClientOptions options;
+    options.server_name = pool.sni;
+    options.sessions = &sessions_;
+    options.session_key = pool.pool.key_text();
+    transport = tls::TlsTransport::client(pool.tls_context, options, error);
+  }
+  if (!transport) {
+    backend_failed(slot, ("TLS setup failed: " + error).c_str(), 502);
+    return false;
+  }
+  b.state = BackendState::kHandshaking;
+  const IoResult started = transport->start(b.io.wire_out());
+  b.io.set_transport(std::move(transport));
+  flush_backend(slot);
+  if (started.status == IoStatus::kError) {
+    backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
+    return false;
+  }
+  post_backend_recv(slot);
+  return true;
+}
+
+bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
+                               bool& peer_closed) noexcept {
+  BackendConn& b = *backends_[slot];
+  WorkerPool& pool = pools_[b.pool];
+  Transport& transport = *b.io.transport();
+  std::string& plain = b.io.plain_in();
+  plain.clear();
+  const IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
+  flush_backend(slot);
+  if (b.closing) return false;
+  if (r.status == IoStatus::kError) {
+    const bool handshaking = b.state == BackendState::kHandshaking;
+    pool.pool.on_connect_failure(now_ms_);
+    if (handshaking) bump(pool.counters->connect_failures);
+    char reason[512];
+    std::snprintf(reason, sizeof reason, "TLS %s with %s failed: %s",
+                  handshaking ? "handshake" : "session", pool.pool.key_text().c_str(),
+                  transport.last_error().c_str());
+    backend_failed(slot, reason, 502);
+    return false;
+  }
+  if (r.status == IoStatus::kClosed) peer_closed = true;
+  if (b.state == BackendState::kHandshaking) {
+    if (!transport.established()) {
+      if (peer_closed) {
+        backend_failed(slot, "backend closed the connection during the TLS handshake", 502);
+      } else {
+        post_backend_recv(slot);
+      }
+      return false;
+    }
+    on_backend_handshake_done(slot);
+    if (b.closing || !b.open) return false;
+  }
+  if (plain.empty() && !peer_closed) {
+    // Only TLS housekeeping (session tickets, key updates): nothing to parse.
+    post_backend_recv(slot);
+    return false;
+  }
+  return true;
+}
+
+void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  WorkerPool& pool = pools_[b.pool];
+  timers_.cancel(b.timer);
+  const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
+  bump(transport->session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
+  bump(counters_.transport_userspace_tls);
+  pool.pool.on_connect_success();
+  if (pool.failing) {
+    RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
+    pool.failing = false;
+  }
+  b.state = BackendState::kBusy;
+  if (b.client == kNoSlot) {
+    release_to_pool(slot);
+    return;
+  }
+  b.timer.kind = kTimerBackendResponse;
+  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  clients_[b.client]->sent_at_us = now_us();
+  flush_backend(slot);
+  post_backend_recv(slot);
+}
+
+}  // namespace ringgate::core
