@@ -20,7 +20,8 @@ struct SocketAddress {
 };
 
 struct ListenerTls {
-  std::string certificate_id;  // id in `certificates`
+  std::string certificate_id;                // the default certificate (id in `certificates`)
+  std::vector<std::string> certificate_ids;  // every certificate offered, chosen by SNI; default first
 };
 
 struct Listener {

@@ -262,15 +262,38 @@ std::optional<Listener> Loader::load_listener(element value, const std::string& 
     }
   }
   if (std::optional<element> tls = object->find("tls")) {
-    std::optional<ObjectReader> tls_object =
-        ObjectReader::open(*tls, object->path_of("tls"), {"certificateId"}, problems_);
+    // `certificateId` names the default certificate; `certificateIds` adds
+    // more, chosen by SNI (the first is the default when certificateId is absent).
+    std::optional<ObjectReader> tls_object = ObjectReader::open(
+        *tls, object->path_of("tls"), {"certificateId", "certificateIds"}, problems_);
     if (tls_object) {
-      if (std::optional<element> id = tls_object->require("certificateId")) {
+      ListenerTls settings;
+      if (std::optional<element> id = tls_object->find("certificateId")) {
         const std::string id_path = tls_object->path_of("certificateId");
         if (std::optional<std::string> text = as_string(*id, id_path, problems_)) {
-          listener.tls = ListenerTls{*text};
+          settings.certificate_ids.push_back(*text);
           certificate_references_.emplace_back(id_path, *text);
         }
+      }
+      if (std::optional<element> ids = tls_object->find("certificateIds")) {
+        const std::string ids_path = tls_object->path_of("certificateIds");
+        if (std::optional<simdjson::dom::array> array = as_array(*ids, ids_path, problems_)) {
+          size_t index = 0;
+          for (element item : *array) {
+            const std::string item_path = index_path(ids_path, index++);
+            if (std::optional<std::string> text = as_string(item, item_path, problems_)) {
+              settings.certificate_ids.push_back(*text);
+              certificate_references_.emplace_back(item_path, *text);
+            }
+          }
+        }
+      }
+      if (settings.certificate_ids.empty()) {
+        problems_.add(object->path_of("tls"),
+                      "expected certificateId or a non-empty certificateIds naming the server certificate");
+      } else {
+        settings.certificate_id = settings.certificate_ids.front();
+        listener.tls = std::move(settings);
       }
     }
   }

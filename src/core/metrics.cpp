@@ -89,6 +89,9 @@ std::string Metrics::render() const {
   line(out, "ringgate_tls_handshakes_total", "kind=\"full\"", sum(&WorkerCounters::tls_handshakes_full));
   line(out, "ringgate_tls_handshakes_total", "kind=\"resumed\"",
        sum(&WorkerCounters::tls_handshakes_resumed));
+  help(out, "ringgate_tls_client_handshake_failures_total", "counter",
+       "Client TLS handshakes on a TLS listener that failed.");
+  line(out, "ringgate_tls_client_handshake_failures_total", "", sum(&WorkerCounters::tls_client_failures));
   help(out, "ringgate_transport_connections_total", "counter",
        "Connections by record-layer mode (plain, userspace TLS, kernel TLS).");
   line(out, "ringgate_transport_connections_total", "mode=\"plain\"",

@@ -52,6 +52,7 @@ struct WorkerCounters {
   Counter latency_count{0};
   Counter tls_handshakes_full{0};
   Counter tls_handshakes_resumed{0};
+  Counter tls_client_failures{0};
   Counter transport_plain{0};
   Counter transport_userspace_tls{0};
   Counter transport_kernel_tls{0};

@@ -93,13 +93,24 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     const config::Listener& listener = config->gateway.listeners[i];
     ListenerTls tls;
     if (listener.tls) {
-      auto stored = store.get(listener.tls->certificate_id);
-      if (!stored) {
-        problems.push_back({"$.gateway.listeners[" + std::to_string(i) + "].tls.certificateId",
-                            "no certificate \"" + listener.tls->certificate_id + "\""});
-      } else {
-        tls.certificate = stored->certificate;
+      const std::string where = "$.gateway.listeners[" + std::to_string(i) + "].tls";
+      auto contexts = std::make_shared<tls::ServerContexts>();
+      for (const std::string& id : listener.tls->certificate_ids) {
+        auto stored = store.get(id);
+        if (!stored) {
+          problems.push_back({where, "no certificate \"" + id + "\""});
+          continue;
+        }
+        const certs::LoadedCertificate& cert = *stored->certificate;
+        std::string error;
+        auto ctx = tls::make_server_context(cert.key(), cert.certificate(), cert.chain(), error);
+        if (!ctx) {
+          problems.push_back({where, "certificate \"" + id + "\": " + error});
+          continue;
+        }
+        contexts->add(ctx);
       }
+      tls.contexts = std::move(contexts);
     }
     snapshot->listener_tls.push_back(std::move(tls));
   }

@@ -18,6 +18,7 @@
 #include "policy/policy.hpp"
 #include "ringgate/config.hpp"
 #include "ringgate/pool_key.hpp"
+#include "tls/context.hpp"
 
 namespace ringgate::core {
 
@@ -50,7 +51,8 @@ struct RouteTarget {
 };
 
 struct ListenerTls {
-  std::shared_ptr<const certs::LoadedCertificate> certificate;
+  // Server certificates by SNI name; null for a plain-HTTP listener.
+  std::shared_ptr<const tls::ServerContexts> contexts;
 };
 
 struct Snapshot {

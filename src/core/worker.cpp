@@ -322,9 +322,14 @@ void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
   ++live_clients_;
   bump(counters_.connections_accepted);
   bump(counters_.connections_active);
-  bump(counters_.transport_plain);
+  // The header timeout covers the TLS handshake too.
   timers_.arm(c.timer, now_ms_, gw.timeouts.client_header_ms);
   c.timer.kind = kTimerClientHeader;
+  if (listener < snapshot_->listener_tls.size() && snapshot_->listener_tls[listener].contexts) {
+    if (!start_client_tls(slot, listener)) return;
+  } else {
+    bump(counters_.transport_plain);
+  }
   post_client_recv(slot);
 }
 
@@ -369,7 +374,8 @@ void Worker::flush_client(uint32_t slot) noexcept {
   if (c.send_posted || c.closing) return;
   const char* data = nullptr;
   size_t len = 0;
-  if (!c.io.next_send(data, len)) {
+  const Transport* transport = c.io.transport();
+  if (!c.io.next_send(data, len, transport == nullptr || transport->established())) {
     close_client(slot);
     return;
   }
@@ -405,6 +411,12 @@ void Worker::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   if (c.phase == ClientPhase::kLingering) {
     buffers_.recycle(bid);
     post_client_recv(slot);
+    return;
+  }
+  if (c.io.transport() != nullptr) {
+    const bool go_on = client_tls_input(slot, buffers_.buffer(bid), static_cast<size_t>(cqe.res));
+    buffers_.recycle(bid);
+    if (go_on) process_client_input(slot, c.io.plain_in().data(), c.io.plain_in().size());
     return;
   }
   process_client_input(slot, buffers_.buffer(bid), static_cast<size_t>(cqe.res));

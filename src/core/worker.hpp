@@ -202,6 +202,9 @@ class Worker {
   // bytes in io.plain_in(). Returns false when the connection was dealt with
   // (failed, still handshaking, or nothing for the application).
   bool backend_tls_input(uint32_t slot, const char* data, size_t len, bool& peer_closed) noexcept;
+  // TLS listeners: the server side of a client connection.
+  bool start_client_tls(uint32_t slot, uint32_t listener) noexcept;
+  bool client_tls_input(uint32_t slot, const char* data, size_t len) noexcept;
   void on_backend_handshake_done(uint32_t slot) noexcept;
   void on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void on_backend_send(uint32_t slot, int res) noexcept;

@@ -125,4 +125,55 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   post_backend_recv(slot);
 }
 
+bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
+  ClientConn& c = *clients_[slot];
+  std::string error;
+  auto transport = tls::TlsTransport::server(snapshot_->listener_tls[listener].contexts, false, error);
+  if (!transport) {
+    RG_WARN("listener %u: cannot start TLS: %s", listener, error.c_str());
+    close_client(slot);
+    return false;
+  }
+  c.io.set_transport(std::move(transport));
+  return true;
+}
+
+// Decrypts what a TLS client sent into io.plain_in(). Returns true when
+// there is plaintext for the HTTP parser; otherwise the connection was
+// handled (handshake in progress, closed, or failed).
+bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexcept {
+  ClientConn& c = *clients_[slot];
+  Transport& transport = *c.io.transport();
+  const bool was_established = transport.established();
+  std::string& plain = c.io.plain_in();
+  plain.clear();
+  const IoResult r = transport.on_wire_bytes(data, len, plain, c.io.wire_out());
+  flush_client(slot);
+  if (c.closing) return false;
+  if (r.status == IoStatus::kError) {
+    // Scanners and clients that dislike the certificate are routine: no log line.
+    bump(counters_.tls_client_failures);
+    if (c.send_posted) {
+      c.close_after_send = true;  // let the alert go out first
+    } else {
+      close_client(slot);
+    }
+    return false;
+  }
+  if (!was_established && transport.established()) {
+    const auto& tls = static_cast<const tls::TlsTransport&>(transport);
+    bump(tls.session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
+    bump(counters_.transport_userspace_tls);
+  }
+  if (r.status == IoStatus::kClosed && plain.empty()) {
+    close_client(slot);
+    return false;
+  }
+  if (plain.empty()) {
+    post_client_recv(slot);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace ringgate::core

@@ -150,7 +150,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   rewrite.backend_target = scratch_;
   rewrite.backend_host_header = route.service.host_header;
   rewrite.client_address = c.peer;
-  rewrite.client_tls = false;
+  rewrite.client_tls = c.io.transport() != nullptr;
   c.request_head.clear();
   http::append_backend_request_head(c.request_head, head, rewrite);
   // Only a request without a body can be replayed as is: its bytes are all
