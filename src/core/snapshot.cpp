@@ -33,6 +33,23 @@ std::string validation_profile(bool chain, bool name, const std::string& ca_file
   return profile;
 }
 
+std::vector<http::HeaderEdit> to_edits(const std::vector<policy::SetHeader>& headers) {
+  std::vector<http::HeaderEdit> edits;
+  for (const policy::SetHeader& h : headers) {
+    http::HeaderEdit edit;
+    edit.name = h.name;
+    edit.values = h.values;
+    switch (h.action) {
+      case policy::HeaderAction::kOverride: edit.action = http::HeaderEditAction::kOverride; break;
+      case policy::HeaderAction::kSkip: edit.action = http::HeaderEditAction::kSkip; break;
+      case policy::HeaderAction::kAppend: edit.action = http::HeaderEditAction::kAppend; break;
+      case policy::HeaderAction::kDelete: edit.action = http::HeaderEditAction::kDelete; break;
+    }
+    edits.push_back(std::move(edit));
+  }
+  return edits;
+}
+
 }  // namespace
 
 bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out,
@@ -184,11 +201,13 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     route.api_id = id;
     route.service = std::move(*service);
     route.pool = it->second;
+    route.request_edits = to_edits(pol.inbound_headers);
     if (pol.basic) {
-      route.authorization = "Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second);
+      route.request_edits.push_back(
+          {"Authorization", http::HeaderEditAction::kOverride,
+           {"Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second)}});
     }
-    route.inbound_headers = pol.inbound_headers;
-    route.outbound_headers = pol.outbound_headers;
+    route.response_edits = to_edits(pol.outbound_headers);
     route.response_timeout_ms = pol.forward_timeout_seconds * 1000;
     paths.push_back(api.path);
     snapshot->routes.push_back(std::move(route));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "certs/store.hpp"
+#include "http/header_edit.hpp"
 #include "http/parser.hpp"
 #include "http/router.hpp"
 #include "policy/policy.hpp"
@@ -44,9 +45,10 @@ struct RouteTarget {
   std::string api_id;
   http::ServiceUrl service;
   uint32_t pool;                      // index into Snapshot::pools
-  std::string authorization;          // "Basic …" from <authentication-basic>, or empty
-  std::vector<policy::SetHeader> inbound_headers;
-  std::vector<policy::SetHeader> outbound_headers;
+  // Backend request edits: <set-header> in <inbound>, then Authorization
+  // from <authentication-basic>. Response edits: <set-header> in <outbound>.
+  std::vector<http::HeaderEdit> request_edits;
+  std::vector<http::HeaderEdit> response_edits;
   uint32_t response_timeout_ms = 0;   // <forward-request timeout>; 0 = gateway default
 };
 

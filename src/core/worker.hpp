@@ -94,6 +94,8 @@ struct ClientConn {
   uint32_t backend = kNoSlot;
   uint32_t pool = kNoSlot;  // worker pool index
   ApiCounters* api = nullptr;
+  const std::vector<http::HeaderEdit>* response_edits = nullptr;  // kept alive by snapshot_
+  std::shared_ptr<const Snapshot> pinned;  // set only when the route edits responses
   std::string api_id;  // for log lines
   bool request_done = false;
   bool response_started = false;

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/worker.hpp"
 #include "http/error_response.hpp"
+#include "http/header_edit.hpp"
 #include "http/rewrite.hpp"
 
 namespace ringgate::core {
@@ -153,6 +154,14 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   rewrite.client_tls = c.io.transport() != nullptr;
   c.request_head.clear();
   http::append_backend_request_head(c.request_head, head, rewrite);
+  http::apply_header_edits(c.request_head, route.request_edits);
+  c.response_edits = nullptr;
+  c.pinned.reset();
+  if (!route.response_edits.empty()) {
+    // The response comes later; keep this snapshot alive until then.
+    c.pinned = snapshot_;
+    c.response_edits = &route.response_edits;
+  }
   // Only a request without a body can be replayed as is: its bytes are all
   // in request_head.
   c.replayable = head.framing == http::BodyFraming::kNone;
@@ -297,7 +306,14 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(head.status / 100) % 6]);
   bump(counters_.requests_total);
   if (draining_ || head.framing == http::BodyFraming::kUntilClose) c.keep_alive = false;
-  http::append_client_response_head(c.io.out(), head, c.keep_alive, c.version_minor);
+  if (c.response_edits == nullptr) {
+    http::append_client_response_head(c.io.out(), head, c.keep_alive, c.version_minor);
+    return;
+  }
+  scratch_.clear();
+  http::append_client_response_head(scratch_, head, c.keep_alive, c.version_minor);
+  http::apply_header_edits(scratch_, *c.response_edits);
+  c.io.out().append(scratch_);
 }
 
 void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
