@@ -148,6 +148,7 @@ int Gateway::run() {
 
   const tls::KtlsSupport ktls = tls::probe_ktls();
   RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
+  shared_->ktls_available = ktls.available;
 
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   for (uint32_t w = 0; w < workers; ++w) {

@@ -360,6 +360,11 @@ uint32_t Worker::alloc_client() noexcept {
 void Worker::post_client_recv(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
   if (c.recv_posted || c.closing) return;
+  if (c.io.ktls_wanted && !c.send_posted && c.io.pending() == 0 &&
+      !offload_ktls(c.fd, c.io, "client connection")) {
+    close_client(slot);
+    return;
+  }
   io_uring_sqe* sqe = ring_.get_sqe();
   io_uring_prep_recv(sqe, c.fd, nullptr, buffers_.buffer_size(), 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -403,6 +408,19 @@ void Worker::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     starved_clients_.push_back(slot);
     return;
   }
+  if (cqe.res == -ECANCELED) {  // withdrawn for the kTLS hand-over
+    post_client_recv(slot);
+    return;
+  }
+  if (cqe.res == -EIO && c.io.kernel_tls) {
+    const int verdict = read_control_record(c.fd, "client connection");
+    if (verdict == 0) {
+      post_client_recv(slot);
+    } else {
+      close_client(slot);
+    }
+    return;
+  }
   if (cqe.res <= 0) {
     if (has_buffer) buffers_.recycle(bid);
     close_client(slot);
@@ -438,6 +456,7 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
   c.io.on_sent(static_cast<size_t>(res));
   flush_client(slot);
   if (c.send_posted) return;
+  if (c.io.ktls_wanted && c.recv_posted) cancel_recv(Op::kClientRecv, slot, c.generation);
   // Everything written.
   if (c.close_after_send) {
     linger_client(slot);
@@ -503,6 +522,14 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));
+}
+
+// Withdraws a posted recv; its completion (-ECANCELED, or data that raced
+// the cancel) arrives as usual and posts the next one.
+void Worker::cancel_recv(Op op, uint32_t slot, uint32_t generation) noexcept {
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_cancel64(sqe, encode_user_data(op, slot, generation), 0);
+  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
 }
 
 void Worker::retry_starved() noexcept {
@@ -593,6 +620,11 @@ uint32_t Worker::connect_backend(uint32_t pool_index, bool spare) noexcept {
 void Worker::post_backend_recv(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   if (b.recv_posted || b.closing || b.starved) return;
+  if (b.io.ktls_wanted && !b.send_posted && b.io.pending() == 0 &&
+      !offload_ktls(b.fd, b.io, "backend connection")) {
+    backend_failed(slot, "kTLS hand-over failed", 502);
+    return;
+  }
   io_uring_sqe* sqe = ring_.get_sqe();
   io_uring_prep_recv(sqe, b.fd, nullptr, buffers_.buffer_size(), 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -679,7 +711,9 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
   }
   b.io.on_sent(static_cast<size_t>(res));
   flush_backend(slot);
-  if (b.send_posted || b.client == kNoSlot) return;
+  if (b.send_posted) return;
+  if (b.io.ktls_wanted && b.recv_posted) cancel_recv(Op::kBackendRecv, slot, b.generation);
+  if (b.client == kNoSlot) return;
   // The request is written out; the client may send more body.
   ClientConn& c = *clients_[b.client];
   if (c.phase == ClientPhase::kProxying && !c.request_done) post_client_recv(b.client);
@@ -699,6 +733,19 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   if (cqe.res == -ENOBUFS) {
     b.starved = true;
     starved_backends_.push_back(slot);
+    return;
+  }
+  if (cqe.res == -ECANCELED) {  // withdrawn for the kTLS hand-over
+    post_backend_recv(slot);
+    return;
+  }
+  if (cqe.res == -EIO && b.io.kernel_tls) {
+    const int verdict = read_control_record(b.fd, "backend connection");
+    if (verdict == 0) {
+      post_backend_recv(slot);
+    } else {
+      on_backend_eof(slot, verdict > 0 ? 0 : -EIO);
+    }
     return;
   }
   const char* data = cqe.res > 0 ? buffers_.buffer(bid) : nullptr;

@@ -48,6 +48,7 @@ class SnapshotBox {
 struct WorkerShared {
   SnapshotBox snapshots;
   std::atomic<bool> stopping{false};
+  bool ktls_available = false;  // probed once at start
   Metrics* metrics = nullptr;
 };
 
@@ -172,6 +173,7 @@ class Worker {
   void begin_drain() noexcept;
   void on_timer(TimerNode& node) noexcept;
   void retry_starved() noexcept;
+  void cancel_recv(Op op, uint32_t slot, uint32_t generation) noexcept;
   uint64_t now_us() const noexcept;
 
   // Listening and wake-up.
@@ -204,6 +206,11 @@ class Worker {
   // bytes in io.plain_in(). Returns false when the connection was dealt with
   // (failed, still handshaking, or nothing for the application).
   bool backend_tls_input(uint32_t slot, const char* data, size_t len, bool& peer_closed) noexcept;
+  // kTLS hand-over once a connection is quiet; false when it was failed.
+  bool offload_ktls(int fd, net::Channel& io, const char* who) noexcept;
+  // A recv on a kTLS socket failed with EIO: a non-data record waits.
+  // Returns 0 to read on, 1 for a clean close_notify, -1 for an error.
+  int read_control_record(int fd, const char* who) noexcept;
   // TLS listeners: the server side of a client connection.
   bool start_client_tls(uint32_t slot, uint32_t listener) noexcept;
   bool client_tls_input(uint32_t slot, const char* data, size_t len) noexcept;

@@ -41,6 +41,7 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
     options.server_name = pool.sni;
     options.sessions = &sessions_;
     options.session_key = pool.pool.key_text();
+    options.ktls = shared_.ktls_available;
     transport = tls::TlsTransport::client(pool.tls_context, options, error);
   }
   if (!transport) {
@@ -107,7 +108,8 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   timers_.cancel(b.timer);
   const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
-  bump(counters_.transport_userspace_tls);
+  b.io.ktls_wanted = shared_.ktls_available;
+  if (!b.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   pool.pool.on_connect_success();
   if (pool.failing) {
     RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
@@ -128,7 +130,8 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
 bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
   ClientConn& c = *clients_[slot];
   std::string error;
-  auto transport = tls::TlsTransport::server(snapshot_->listener_tls[listener].contexts, false, error);
+  auto transport = tls::TlsTransport::server(snapshot_->listener_tls[listener].contexts,
+                                             shared_.ktls_available, error);
   if (!transport) {
     RG_WARN("listener %u: cannot start TLS: %s", listener, error.c_str());
     close_client(slot);
@@ -163,7 +166,8 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
   if (!was_established && transport.established()) {
     const auto& tls = static_cast<const tls::TlsTransport&>(transport);
     bump(tls.session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
-    bump(counters_.transport_userspace_tls);
+    c.io.ktls_wanted = shared_.ktls_available;
+    if (!c.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   }
   if (r.status == IoStatus::kClosed && plain.empty()) {
     close_client(slot);
@@ -174,6 +178,57 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
     return false;
   }
   return true;
+}
+
+// Moves the record layer of a quiet connection into the kernel: the caller
+// guarantees no send or recv is in flight and nothing is queued, so the
+// kernel starts exactly at a record boundary in both directions. On any
+// failure before the kernel owns a direction the connection simply stays on
+// userspace TLS; a half-installed socket cannot be used and is failed.
+bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
+  io.ktls_wanted = false;
+  auto* transport = static_cast<tls::TlsTransport*>(io.transport());
+  tls::KtlsParams params;
+  std::string error;
+  if (transport == nullptr || !transport->ktls_rx_ready() || !transport->ktls_params(params, error)) {
+    RG_INFO("kTLS: %s stays on userspace TLS: %s", who, error.empty() ? "records buffered" : error.c_str());
+    bump(counters_.transport_userspace_tls);
+    return true;
+  }
+  tls::KtlsInstalled installed;
+  if (tls::install_ktls(fd, params, error, &installed)) {
+    io.release_transport();
+    io.kernel_tls = true;
+    bump(counters_.transport_kernel_tls);
+    return true;
+  }
+  if (!installed.tx && !installed.rx) {
+    RG_INFO("kTLS: %s stays on userspace TLS: %s", who, error.c_str());
+    bump(counters_.transport_userspace_tls);
+    return true;
+  }
+  RG_WARN("kTLS: %s half installed (%s): closing it", who, error.c_str());
+  return false;
+}
+
+int Worker::read_control_record(int fd, const char* who) noexcept {
+  unsigned char record[16384];
+  int type = -1;
+  const ssize_t n = tls::recv_record_type(fd, record, sizeof record, type, MSG_DONTWAIT);
+  if (n == -EAGAIN) return 0;
+  if (n < 0) return -1;
+  const tls::ControlRecordVerdict verdict =
+      tls::classify_control_record(type, record, static_cast<size_t>(n));
+  switch (verdict.action) {
+    case tls::ControlRecordAction::kIgnore:
+      return 0;
+    case tls::ControlRecordAction::kClosed:
+      return 1;
+    case tls::ControlRecordAction::kError:
+      RG_WARN("kTLS: %s: %s", who, verdict.reason != nullptr ? verdict.reason : "unexpected record");
+      return -1;
+  }
+  return -1;
 }
 
 }  // namespace ringgate::core

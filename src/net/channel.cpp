@@ -4,6 +4,8 @@ namespace ringgate::net {
 
 void Channel::reset() noexcept {
   transport_.reset();
+  ktls_wanted = false;
+  kernel_tls = false;
   out_.clear();
   wire_next_.clear();
   wire_.clear();

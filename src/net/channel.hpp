@@ -45,6 +45,13 @@ class Channel {
   // Application bytes queued and not yet handed to the transport.
   size_t queued_app_bytes() const noexcept { return out_.size(); }
 
+  // kTLS: the handshake is done and the record layer should move into the
+  // kernel as soon as the socket is quiet (nothing queued, sent or read).
+  bool ktls_wanted = false;
+  // The kernel owns the record layer: plain send/recv carry plaintext and a
+  // non-data record makes recv fail with EIO.
+  bool kernel_tls = false;
+
   // Decrypted input scratch, reused between receives.
   std::string& plain_in() noexcept { return plain_in_; }
 
