@@ -72,6 +72,8 @@ done
 echo "$body"
 grep -q "^demo backend saw: GET /echo/hello$" <<<"$body" ||
   fail "unexpected answer: $body"
+grep -q "^client certificate: .*CN=ringgate-demo-client" <<<"$body" ||
+  { echo "run_smoke: the backend did not see the gateway's client certificate: $body" >&2; exit 1; }
 grep -q "^x-forwarded-for: 127.0.0.1" <<<"$body" ||
   fail "the backend did not see X-Forwarded-For: $body"
 
