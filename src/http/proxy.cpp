@@ -136,7 +136,13 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     respond_local(slot, 501, true);
     return false;
   }
-  const auto match = snapshot_->router.match(head.target);
+  // Absolute-form ("GET http://host/x", RFC 9112 §3.2.2) routes like its path.
+  std::string_view target = head.target;
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    const size_t path = target.find('/', target.find("://") + 3);
+    target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+  }
+  const auto match = snapshot_->router.match(target);
   if (!match) {
     respond_local(slot, 404, !c.keep_alive);
     return !c.close_after_send;
@@ -234,7 +240,9 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
   const uint32_t ci = b.client;
   ClientConn& c = *clients_[ci];
   for (;;) {
-    const bool chunked = c.response_started && b.parser.head().framing == http::BodyFraming::kChunked;
+    const bool chunked =
+        c.response_started && http::client_response_framing(b.parser.head(), c.version_minor) ==
+                                  http::BodyFraming::kChunked;
     ResponseBodySink sink(c.io.out(), chunked);
     const http::ParseResult r = b.parser.feed(data, len, sink);
     data += r.consumed;
@@ -259,7 +267,10 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
           b.parser.expect_no_body(c.head_request);
           continue;
         }
-        if (b.parser.head().framing == http::BodyFraming::kChunked) http::append_last_chunk(c.io.out());
+        if (http::client_response_framing(b.parser.head(), c.version_minor) ==
+            http::BodyFraming::kChunked) {
+          http::append_last_chunk(c.io.out());
+        }
         // Bytes after the response: the backend is out of step; don't reuse.
         finish_exchange(ci, len == 0);
         return;
@@ -305,7 +316,11 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   bump(counters_.latency_count);
   if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(head.status / 100) % 6]);
   bump(counters_.requests_total);
-  if (draining_ || head.framing == http::BodyFraming::kUntilClose) c.keep_alive = false;
+  // A body delimited by closing (from the backend, or chunked towards an
+  // HTTP/1.0 client) ends the client connection too.
+  if (draining_ || http::client_response_framing(head, c.version_minor) == http::BodyFraming::kUntilClose) {
+    c.keep_alive = false;
+  }
   if (c.response_edits == nullptr) {
     http::append_client_response_head(c.io.out(), head, c.keep_alive, c.version_minor);
     return;
