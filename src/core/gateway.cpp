@@ -1,6 +1,7 @@
 #include "core/gateway.hpp"
 
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -97,8 +98,19 @@ int Gateway::run() {
   store_ = std::move(prepared.store);
   const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
 
+  // Workers pin to the CPUs this process may use (taskset, cgroup cpusets),
+  // one each in turn; `workers: 0` means one per such CPU.
+  std::vector<int> cpus;
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(-1);  // unknown: don't pin
   uint32_t workers = config_->gateway.workers;
-  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  if (workers == 0) workers = static_cast<uint32_t>(cpus.size());
   metrics_ = std::make_unique<Metrics>(workers);
   shared_ = std::make_unique<WorkerShared>();
   shared_->metrics = metrics_.get();
@@ -150,10 +162,8 @@ int Gateway::run() {
   RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
   shared_->ktls_available = ktls.available;
 
-  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   for (uint32_t w = 0; w < workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, *shared_, std::move(fds[w]),
-                                                static_cast<int>(w % cpus)));
+    workers_.push_back(std::make_unique<Worker>(w, *shared_, std::move(fds[w]), cpus[w % cpus.size()]));
     const std::string failure = workers_.back()->start();
     if (!failure.empty()) {
       RG_ERROR("worker %u: %s", w, failure.c_str());

@@ -235,7 +235,7 @@ void Worker::begin_drain() noexcept {
   // exchange and then close (keep_alive is refused while draining).
   for (uint32_t i = 0; i < clients_.size(); ++i) {
     ClientConn& c = *clients_[i];
-    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !c.parser.in_message() &&
+    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !(c.parser && c.parser->in_message()) &&
         c.pending_in.empty()) {
       close_client(i);
     }
@@ -317,8 +317,10 @@ void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
   c.fd = fd;
   set_nodelay(fd);
   peer_text(fd, c.peer, sizeof c.peer);
-  c.parser.set_limits(snapshot_->limits);
-  c.parser.reset();
+  if (c.parser) {
+    c.parser->set_limits(snapshot_->limits);
+    c.parser->reset();
+  }
   ++live_clients_;
   bump(counters_.connections_accepted);
   bump(counters_.connections_active);
@@ -472,7 +474,7 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
 void Worker::arm_client_wait(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
   const config::Timeouts& t = snapshot_->config->gateway.timeouts;
-  if (c.parser.in_message()) {
+  if (c.parser && c.parser->in_message()) {
     if (c.timer.kind != kTimerClientHeader || !c.timer.armed()) {
       c.timer.kind = kTimerClientHeader;
       timers_.arm(c.timer, now_ms_, t.client_header_ms);

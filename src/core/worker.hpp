@@ -85,7 +85,9 @@ struct ClientConn {
   bool close_after_send = false;
   bool starved = false;  // recv got -ENOBUFS; re-posted when buffers return
   ClientPhase phase = ClientPhase::kIdle;
-  http::MessageParser parser{http::MessageKind::kRequest, http::ParserLimits{}};
+  // Made on the first byte received and kept for the slot's later
+  // connections: an idle connection that never sent anything costs no parser.
+  std::unique_ptr<http::MessageParser> parser;
   std::string pending_in;  // received but not yet parsed (pipelined requests)
   net::Channel io;
   TimerNode timer;

@@ -71,6 +71,9 @@ bool Worker::client_backpressured(const ClientConn& c) const noexcept {
 
 void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
   ClientConn& c = *clients_[slot];
+  if (!c.parser) {
+    c.parser = std::make_unique<http::MessageParser>(http::MessageKind::kRequest, snapshot_->limits);
+  }
   for (;;) {
     if (c.closing || c.close_after_send) return;
     if (c.phase == ClientPhase::kProxying && c.request_done) {
@@ -83,7 +86,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
       body_out = &backends_[c.backend]->io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
-    const http::ParseResult r = c.parser.feed(data, len, sink);
+    const http::ParseResult r = c.parser->feed(data, len, sink);
     data += r.consumed;
     len -= r.consumed;
     switch (r.status) {
@@ -121,7 +124,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
 
 bool Worker::start_exchange(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
-  const http::MessageHead& head = c.parser.head();
+  const http::MessageHead& head = c.parser->head();
   timers_.cancel(c.timer);
   c.keep_alive = head.keep_alive && !draining_;
   c.version_minor = head.version_minor;
@@ -231,7 +234,7 @@ void Worker::on_request_complete(uint32_t slot) noexcept {
     return;
   }
   // The gateway answered this request itself; its body was discarded.
-  c.parser.next_message();
+  c.parser->next_message();
   if (c.phase == ClientPhase::kLocal && !c.close_after_send) c.phase = ClientPhase::kIdle;
 }
 
@@ -356,7 +359,7 @@ void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
     return;
   }
   c.phase = ClientPhase::kIdle;
-  c.parser.next_message();
+  c.parser->next_message();
   flush_client(client);
   resume_client(client);
 }
@@ -434,7 +437,7 @@ void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
   if (c.request_done) {
     // The request was read whole: the connection carries on.
     c.phase = ClientPhase::kIdle;
-    c.parser.next_message();
+    c.parser->next_message();
     resume_client(client);
   }
 }
