@@ -35,9 +35,11 @@ function median(list,   n, v, i, j, t) {
   return (v[n / 2] + v[n / 2 + 1]) / 2
 }
 
-# S7: from the 100 ms response counts, the lowest and the median interior
-# bucket (the first and the last are partial) as requests/s, and the dip.
-function timeline_stats(key, text,   n, c, i, list, lo, med) {
+# S7: from the 100 ms response counts, as requests/s, the worst and the median
+# interior bucket (the first and the last are partial) and the worst dip; then,
+# aligned on the reload times, the worst 500 ms right after a reload against
+# the median — the dip the reloads cause, less sensitive to other noise.
+function timeline_stats(key, text, start_ms, reloads_ms,   n, c, i, list, lo, med, nr, r, b, j, sum, worst, dip) {
   n = split(text, c, ",")
   if (n < 5) return
   lo = ""
@@ -51,14 +53,30 @@ function timeline_stats(key, text,   n, c, i, list, lo, med) {
   field[key, "median_rps_100ms"] = med * 10
   field[key, "dip_pct"] = med > 0 ? sprintf("%.1f", 100 * (1 - lo / med)) : 0
   names[key] = names[key] " min_rps_100ms median_rps_100ms dip_pct"
+  nr = split(reloads_ms, r, ",")
+  worst = ""
+  for (j = 1; j <= nr; j++) {
+    if (!is_number(r[j]) || !is_number(start_ms)) continue
+    b = int((r[j] - start_ms) / 100) + 1  # c[1] is the bucket that starts at start_ms
+    if (b < 2 || b + 4 >= n) continue
+    sum = c[b] + c[b + 1] + c[b + 2] + c[b + 3] + c[b + 4]
+    if (worst == "" || sum < worst) worst = sum
+  }
+  if (worst != "" && med > 0) {
+    field[key, "after_reload_rps"] = worst * 2
+    dip = 100 * (1 - worst / (5 * med))
+    field[key, "reload_dip_pct"] = sprintf("%.1f", dip < 0 ? 0 : dip)
+    names[key] = names[key] " after_reload_rps reload_dip_pct"
+  }
 }
 
 function fmt(metric, v) {
   if (v == "") return "—"
-  if (metric == "rps" || metric ~ /_rps_/) return sprintf("%d", v + 0.5)
+  if (metric ~ /rps/) return sprintf("%d", v + 0.5)
   if (metric ~ /_us$/ && metric != "cpu_us_per_req") return sprintf("%.2f", v / 1000)
   if (metric ~ /_kib$/) return sprintf("%.1f", v / 1024)
-  if (metric ~ /per_conn|cpu_us|dip/) return sprintf("%.2f", v)
+  if (metric ~ /dip/) return sprintf("%.1f", v)
+  if (metric ~ /per_conn|cpu_us/) return sprintf("%.2f", v)
   return sprintf("%d", v + 0.5)
 }
 
@@ -79,7 +97,9 @@ function fmt(metric, v) {
   row_proxy[key] = rec["proxy"]
   names[key] = keylist
   for (k in rec) field[key, k] = rec[k]
-  if ("timeline_100ms" in rec) timeline_stats(key, rec["timeline_100ms"])
+  if ("timeline_100ms" in rec) {
+    timeline_stats(key, rec["timeline_100ms"], rec["timeline_start_ms"], rec["reload_at_ms"])
+  }
   if (is_number(rec["other_cpu_pct"])) {
     other_all = other_all " " rec["other_cpu_pct"]
     if (rec["other_cpu_pct"] + 0 > other_max + 0) other_max = rec["other_cpu_pct"]
@@ -124,7 +144,7 @@ function cell(s, p, m, first_row,   st, why) {
     return first_row ? "✗ failed: " why : "✗"
   }
   # S7's error count and dip are its results, so they stay visible.
-  if (st == "errors" && m != "errors" && m != "dip_pct" && m != "reloads") {
+  if (st == "errors" && m != "errors" && m !~ /dip_pct$/ && m != "reloads") {
     if (!first_row) return "✗"
     why = reason[s SUBSEP p]; gsub(/_/, " ", why)
     return "✗ " errors[s SUBSEP p] " errors" (why != "" ? " (" why ")" : "")
@@ -136,7 +156,7 @@ function cell(s, p, m, first_row,   st, why) {
 
 function ratio(s, a, b, m,   x, y) {
   # Counts are results in themselves; a ratio of them says nothing.
-  if (m == "errors" || m == "reloads" || m == "conns" || m == "dip_pct") return "—"
+  if (m == "errors" || m == "reloads" || m == "conns" || m ~ /dip_pct$/) return "—"
   if (status_of(s SUBSEP a) != "ok" || status_of(s SUBSEP b) != "ok") return "—"
   x = med(s, a, m); y = med(s, b, m)
   if (x == "" || y == "" || y + 0 == 0) return "—"
@@ -147,7 +167,7 @@ function ratio(s, a, b, m,   x, y) {
 
 function metrics_of(s) {
   if (s == "S6") return "conns kib_per_conn pss_kib_per_conn rss_before_kib rss_after_kib"
-  if (s == "S7") return "rps errors reloads dip_pct min_rps_100ms p99_us cpu_us_per_req hwm_kib"
+  if (s == "S7") return "rps errors reloads reload_dip_pct dip_pct p99_us cpu_us_per_req hwm_kib"
   return "rps p50_us p99_us p999_us cpu_us_per_req hwm_kib rss_kib"
 }
 
@@ -156,6 +176,7 @@ function label_of(m) {
     m == "p999_us" ? "p99.9 ms" : m == "cpu_us_per_req" ? "CPU µs/req" : \
     m == "hwm_kib" ? "peak RSS MiB" : m == "rss_kib" ? "RSS MiB" : m == "errors" ? "errors, all rounds" : \
     m == "reloads" ? "reloads" : m == "dip_pct" ? "dip % (worst 100 ms vs median)" : \
+    m == "reload_dip_pct" ? "dip % (worst 500 ms after a reload vs median)" : \
     m == "min_rps_100ms" ? "worst 100 ms, req/s" : m == "conns" ? "idle conns held" : \
     m == "kib_per_conn" ? "KiB/conn (RSS)" : m == "pss_kib_per_conn" ? "KiB/conn (PSS)" : \
     m == "rss_before_kib" ? "RSS before MiB" : m == "rss_after_kib" ? "RSS after MiB" : m

@@ -37,7 +37,7 @@ target_url() {
 # One request of the current scenario through port $1 with curl. Prints "ok"
 # or what was wrong ("HTTP 502", "64 bytes, expected 65536", a curl error).
 check_request() {
-  local url args=(-s -k -o "$WORK/check.body" -w '%{http_code}' --max-time 5) code size want=""
+  local url args=(-sS -k -o "$WORK/check.body" -w '%{http_code}' --max-time 5) code size want=""
   url="$(target_url "$1")${SC_PATH[$SCENARIO]}"
   case "$SCENARIO" in
     S2) want=$BIG_BODY_BYTES ;;
@@ -77,7 +77,7 @@ run_wrk() {
 parse_wrk() {
   awk '
     /^RGBENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-    /^RGBENCH_TIMELINE / { timeline = $2 }
+    /^RGBENCH_TIMELINE / { timeline = $2 " " $3 }
     /Non-2xx or 3xx responses:/ { text_non2xx = $NF }
     /Socket errors:/ { gsub(",", ""); text_sock = $4 + $6 + $8 + $10 }
     END {
@@ -102,13 +102,15 @@ parse_wrk() {
 # Adds one line to $RECORDS; the arguments are its key=value fields.
 record() { echo "$*" >>"$RECORDS"; }
 
-# Sends SIGNAL to PID every second until killed; writes the count to FILE.
+# Sends SIGNAL to PID every second until killed; appends the wall-clock time
+# of each signal (epoch ms, the clock timeline.lua buckets by) to FILE.
 reload_loop() {
-  local pid=$1 signal=$2 file=$3 n=0
+  local pid=$1 signal=$2 file=$3 now
   while sleep 1; do
+    now=$EPOCHREALTIME
     kill -s "$signal" "$pid" 2>/dev/null || break
-    n=$((n + 1))
-    echo "$n" >"$file"
+    now=${now//[.,]/}
+    echo "${now:0:13}" >>"$file"
   done
 }
 
@@ -117,7 +119,7 @@ reload_loop() {
 # shell (not in $(…)) so that an interrupt stops wrk at once.
 measure_load() {
   local name=$1 pid=$2 port=$3 cpu0 cpu1 be0 be1 wrk0 wrk1 busy0 busy1 total0 total1
-  local out requests reloader="" reloads=0 self=$BASHPID
+  local out requests reloader="" reloads="" self=$BASHPID
   out="$WORK/logs/r$ROUND-$SCENARIO-$name.wrk"
   run_wrk "$port" "$WARMUP" "$out.warmup"
   cpu0=$(tree_cpu_ticks "$pid")
@@ -134,7 +136,7 @@ measure_load() {
   wrk1=$(reaped_children_ticks "$self")
   if [[ -n "$reloader" ]]; then
     stop_tree "$reloader"
-    reloads=$(cat "$WORK/reloads" 2>/dev/null || echo 0)
+    reloads=$(paste -sd, "$WORK/reloads" 2>/dev/null)
   fi
   cpu1=$(tree_cpu_ticks "$pid")
   be1=$(tree_cpu_ticks "$BACKEND_PID")
@@ -142,7 +144,9 @@ measure_load() {
   FIELDS=$(parse_wrk "$out")
   requests=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' <<<"$FIELDS")
   FIELDS+=" $(tree_memory "$pid") affinity=$(tree_affinity "$pid")"
-  [[ "$SCENARIO" == S7 ]] && FIELDS+=" reloads=$reloads"
+  if [[ "$SCENARIO" == S7 ]]; then
+    FIELDS+=" reloads=$(awk -F, '{ print NF }' <<<"$reloads") reload_at_ms=${reloads:-none}"
+  fi
   # Other CPU: what the machine spent on anything but the proxy, the backend
   # and wrk — the noise in this run's figures (other tenants, builds).
   FIELDS+=$(awk -v p="$((cpu1 - cpu0))" -v b="$((be1 - be0))" -v w="$((wrk1 - wrk0))" \
