@@ -1,5 +1,6 @@
 #include "core/snapshot.hpp"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <unistd.h>
 
@@ -178,7 +179,12 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       if (!pol.certificate_id.empty()) cert = store.get(pol.certificate_id);
       if (!pol.certificate_thumbprint.empty()) cert = store.find_by_thumbprint(pol.certificate_thumbprint);
       if (cert) spec.client_certificate = cert->certificate;
-      spec.key.sni = spec.sni;
+      // An IP literal is not sent as SNI (RFC 6066 §3); the name check then
+      // looks at the certificate's IP addresses.
+      in6_addr ignored{};
+      const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
+                              inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
+      if (!ip_literal) spec.key.sni = spec.sni;
       spec.key.validation_profile = validation_profile(spec.verify_chain, spec.verify_name, spec.ca_file);
       if (spec.client_certificate) spec.key.thumbprint = spec.client_certificate->info().thumbprint;
     } else if (!pol.certificate_id.empty() || !pol.certificate_thumbprint.empty()) {

@@ -668,7 +668,7 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
   if (res < 0) {
     bump(pool.counters->connect_failures);
     pool.pool.on_connect_failure(now_ms_);
-    char reason[160];
+    char reason[512];
     std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.pool.key_text().c_str(),
                   std::strerror(-res));
     backend_failed(slot, reason, 502);
@@ -706,7 +706,7 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
     return;
   }
   if (res < 0) {
-    char reason[128];
+    char reason[512];
     std::snprintf(reason, sizeof reason, "send to backend failed: %s", std::strerror(-res));
     backend_failed(slot, reason, 502);
     return;
@@ -865,7 +865,7 @@ void Worker::on_timer(TimerNode& node) noexcept {
       return;
     case kTimerBackendConnect: {
       WorkerPool& wp = pools_[backends_[slot]->pool];
-      char reason[160];
+      char reason[512];
       std::snprintf(reason, sizeof reason, "connect to %s timed out", wp.pool.key_text().c_str());
       bump(wp.counters->connect_failures);
       wp.pool.on_connect_failure(now_ms_);

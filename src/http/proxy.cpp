@@ -254,7 +254,7 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
       case http::ParseStatus::kNeedMore:
         break;
       case http::ParseStatus::kError: {
-        char reason[160];
+        char reason[512];
         std::snprintf(reason, sizeof reason, "invalid response from backend: %s",
                       r.reason != nullptr ? r.reason : "parse error");
         backend_failed(slot, reason, 502);
@@ -297,7 +297,7 @@ void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
       return;
     }
   }
-  char reason[128];
+  char reason[512];
   std::snprintf(reason, sizeof reason, "backend closed the connection%s%s", res < 0 ? ": " : "",
                 res < 0 ? std::strerror(-res) : "");
   backend_failed(slot, reason, 502);

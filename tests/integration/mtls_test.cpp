@@ -1,0 +1,785 @@
+// Backend mTLS through ringgate (issue 3, acceptance 1–6 and 8; DESIGN §4–§7, §9):
+// nginx with `ssl_verify_client on` as the real backend, `openssl s_server` as
+// a backend that refuses client certificates in the handshake.
+//
+// MtlsHarness_* check the harness pieces on their own, without ringgate: when
+// an Mtls_* test fails, they say whether the harness or the gateway is at fault.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace ringgate::itest {
+namespace {
+
+#define REQUIRE_TLS_PEERS()                                        \
+  do {                                                             \
+    if (!TestPki::available() || !NginxMtlsBackend::available()) { \
+      GTEST_SKIP() << "openssl or nginx is not installed";         \
+    }                                                              \
+  } while (0)
+
+const TestPki& pki() { return TestPki::shared(); }
+
+// nginx presenting the CA-signed backend certificate and requiring a client
+// certificate the CA signed.
+NginxTlsOptions mtls_nginx_options() {
+  NginxTlsOptions o;
+  o.cert_pem = pki().backend_server.cert_pem;
+  o.key_pem = pki().backend_server.key_pem;
+  o.client_ca_pem = pki().ca.cert_pem;
+  return o;
+}
+
+// The backend entity that trusts our CA, both validations on.
+BackendEntity trusting_backend(const std::string& origin) {
+  return {"be", origin, true, true, pki().ca.cert_pem};
+}
+
+const std::map<std::string, uint64_t> kPool = {
+    {"minIdle", 2}, {"maxPerKey", 64}, {"idleTimeoutMs", 60000}};
+
+// One request/response as a client saw it.
+struct Exchange {
+  size_t path_index = 0;
+  int status = 0;           // 0: no response; `error` says why
+  std::string fingerprint;  // X-Client-Fingerprint, lower-case
+  std::string connection;   // X-Connection
+  long connection_requests = 0;
+  std::string request_uri;  // X-Request-Uri (the backend's view)
+  std::string error;
+  Clock::time_point sent;      // when the request was about to be sent
+  Clock::time_point answered;  // when the response (or the failure) came
+};
+
+// The untimed part of exchange_on.
+Exchange exchange_once(std::unique_ptr<RawClient>& client, uint16_t port, const std::string& target,
+                       size_t path_index) {
+  Exchange e;
+  e.path_index = path_index;
+  e.sent = Clock::now();
+  try {
+    if (!client) client = std::make_unique<RawClient>(port);
+  } catch (const std::exception& error) {
+    e.error = std::string("connect: ") + error.what();
+    return e;
+  }
+  std::optional<HttpResponse> r;
+  if (client->send(make_request("GET", target))) r = client->read_final_response(Millis(10000));
+  if (!r) {
+    e.error = client->error().empty() ? "connection ended" : client->error();
+    client.reset();
+    return e;
+  }
+  e.status = r->status;
+  e.fingerprint = to_lower(r->header("X-Client-Fingerprint").value_or(""));
+  e.connection = r->header("X-Connection").value_or("");
+  e.connection_requests = std::atol(r->header("X-Connection-Requests").value_or("0").c_str());
+  e.request_uri = r->header("X-Request-Uri").value_or("");
+  if (!r->body.empty() && e.status != 200) e.error = r->body.substr(0, 200);
+  if (to_lower(r->header("Connection").value_or("")) == "close") client.reset();
+  return e;
+}
+
+// Sends GET `target` on `client` (connecting one to `port` first when it is
+// empty) and reads the answer, noting when it was sent and when it came. A
+// failed exchange, or a response with `Connection: close`, drops the client so
+// the next call reconnects.
+Exchange exchange_on(std::unique_ptr<RawClient>& client, uint16_t port, const std::string& target,
+                     size_t path_index) {
+  Exchange e = exchange_once(client, port, target, path_index);
+  e.answered = Clock::now();
+  return e;
+}
+
+// `total` GETs over `connections` client connections in parallel, each
+// connection sending one after another and alternating between `paths`
+// (connection i starts with path i % paths.size(), so both are in flight
+// at any moment). Request n on connection i goes to <path>/<i>/<n>.
+std::vector<Exchange> run_interleaved(uint16_t port, size_t connections, size_t total,
+                                      const std::vector<std::string>& paths) {
+  std::vector<std::vector<Exchange>> per_connection(connections);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < connections; ++i) {
+    const size_t count = total / connections + (i < total % connections ? 1 : 0);
+    threads.emplace_back([&, i, count] {
+      std::unique_ptr<RawClient> client;
+      for (size_t n = 0; n < count; ++n) {
+        const size_t p = (i + n) % paths.size();
+        const std::string target = paths[p] + "/" + std::to_string(i) + "/" + std::to_string(n);
+        per_connection[i].push_back(exchange_on(client, port, target, p));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<Exchange> all;
+  for (auto& list : per_connection) all.insert(all.end(), list.begin(), list.end());
+  return all;
+}
+
+// A short description of the first `max` exchanges that `bad` selects.
+template <typename Predicate>
+std::string first_bad(const std::vector<Exchange>& exchanges, Predicate bad, size_t max = 5) {
+  std::string out;
+  size_t shown = 0;
+  for (const Exchange& e : exchanges) {
+    if (!bad(e) || shown++ >= max) continue;
+    out += "\n  path#" + std::to_string(e.path_index) + " status=" + std::to_string(e.status) +
+           " fingerprint=" + e.fingerprint + " uri=" + e.request_uri + " error=" + e.error;
+  }
+  return out;
+}
+
+// Polls `condition` every `step` until it holds (true) or `timeout` passes (false).
+template <typename Condition>
+bool eventually(Condition condition, Millis timeout, Millis step = Millis(50)) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(step);
+  }
+}
+
+std::regex icase(const char* pattern) { return std::regex(pattern, std::regex::icase); }
+
+// ---------------------------------------------------------------------------
+// The harness on its own
+
+TEST(MtlsHarness, PkiThumbprintsMatchTheDerSha1) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  const TestCert& c = pki().client_aes;
+  ASSERT_EQ(c.thumbprint.size(), 40u);
+  EXPECT_EQ(c.thumbprint.find_first_not_of("0123456789ABCDEF"), std::string::npos);
+  // An independent computation: SHA-1 over the DER form.
+  TempDir dir;
+  openssl({"x509", "-in", c.cert_pem, "-outform", "DER", "-out", dir.file("c.der")});
+  std::string digest = openssl({"dgst", "-sha1", "-r", dir.file("c.der")}).out;
+  EXPECT_EQ(to_lower(c.thumbprint), digest.substr(0, 40));
+  EXPECT_EQ(c.subject, "CN=client-aes");
+  std::set<std::string> distinct;
+  for (const TestCert* cert : {&pki().client_legacy, &pki().client_aes, &pki().client_replacement,
+                               &pki().client_untrusted}) {
+    distinct.insert(cert->thumbprint);
+  }
+  EXPECT_EQ(distinct.size(), 4u);
+}
+
+TEST(MtlsHarness, PfxFilesHaveTheRightEncryption) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  auto info = [](const TestPfx& pfx, bool legacy) {
+    std::vector<std::string> args{
+        "pkcs12", "-in", pfx.pfx_file, "-info", "-noout", "-passin", "file:" + pfx.password_file};
+    if (legacy) args.push_back("-legacy");
+    CommandResult r = run_command([&] {
+      std::vector<std::string> argv{"/usr/bin/openssl"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      return argv;
+    }());
+    return std::make_pair(r.exit_code.value_or(-1), r.out + r.err);
+  };
+  auto legacy = info(pki().client_legacy_pfx, true);
+  EXPECT_EQ(legacy.first, 0) << legacy.second;
+  EXPECT_NE(legacy.second.find("pbeWithSHA1And40BitRC2-CBC"), std::string::npos) << legacy.second;
+  auto aes = info(pki().client_aes_pfx, false);
+  EXPECT_EQ(aes.first, 0) << aes.second;
+  EXPECT_NE(aes.second.find("AES-256-CBC"), std::string::npos) << aes.second;
+  auto no_key = info(pki().no_key_pfx, false);
+  EXPECT_EQ(no_key.first, 0) << no_key.second;
+  EXPECT_EQ(no_key.second.find("Shrouded Keybag"), std::string::npos) << no_key.second;
+  EXPECT_NE(info(pki().wrong_password_pfx, false).first, 0);
+  EXPECT_NE(info(pki().truncated_pfx, false).first, 0);
+}
+
+TEST(MtlsHarness, NginxAnswersATrustedClientCertificateWithItsFingerprint) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  const TestCert& client = pki().client_aes;
+  CommandResult r = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", client.cert_pem, "--key",
+                          client.key_pem, nginx.origin() + "/hello"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
+  EXPECT_NE(to_lower(r.out).find("x-client-fingerprint: " + to_lower(client.thumbprint)),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("X-Client-DN: CN=client-aes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("X-Connection-Requests: 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mtls ok /hello"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("X-Server-Name:"), std::string::npos) << "curl sends no SNI to an IP";
+  CommandResult named =
+      curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", client.cert_pem, "--key", client.key_pem,
+            "--resolve", "localhost:" + std::to_string(nginx.port()) + ":127.0.0.1",
+            "https://localhost:" + std::to_string(nginx.port()) + "/named"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_NE(named.out.find("X-Server-Name: localhost"), std::string::npos) << named.out;
+}
+
+TEST(MtlsHarness, NginxAnswersAMissingOrUntrustedClientCertificateWith400) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  CommandResult none = curl({"-i", "--cacert", pki().ca.cert_pem, nginx.origin() + "/x"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("HTTP/1.1 400"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("No required SSL certificate was sent"), std::string::npos) << none.out;
+  const TestCert& untrusted = pki().client_untrusted;
+  CommandResult bad = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", untrusted.cert_pem,
+                            "--key", untrusted.key_pem, nginx.origin() + "/x"});
+  ASSERT_EQ(bad.exit_code, 0) << bad.err;
+  EXPECT_NE(bad.out.find("HTTP/1.1 400"), std::string::npos) << bad.out;
+}
+
+TEST(MtlsHarness, NginxStubStatusCountsOpenConnections) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  auto before = nginx.stub_status();
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->active, 1);  // the status request itself
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawClient>(nginx.port()));
+  EXPECT_TRUE(eventually([&] { return nginx.stub_status().value_or(StubStatus{}).active == 4; },
+                         Millis(3000)));
+  held.clear();
+  EXPECT_TRUE(eventually([&] { return nginx.stub_status().value_or(StubStatus{}).active == 1; },
+                         Millis(3000)));
+}
+
+TEST(MtlsHarness, NginxRestartsOnTheSamePort) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  const uint16_t port = nginx.port();
+  nginx.kill();
+  EXPECT_FALSE(port_accepts(port));
+  nginx.start();
+  EXPECT_EQ(nginx.port(), port);
+  const TestCert& client = pki().client_aes;
+  CommandResult r = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", client.cert_pem, "--key",
+                          client.key_pem, nginx.origin() + "/again"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
+}
+
+TEST(MtlsHarness, OpensslServerRefusesAnUntrustedClientCertificateInTheHandshake) {
+  REQUIRE_TLS_PEERS();
+  OpensslServer server(pki().backend_server, pki().ca.cert_pem);
+  const TestCert& trusted = pki().client_aes;
+  CommandResult ok = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", trusted.cert_pem, "--key",
+                           trusted.key_pem, server.origin() + "/"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find(" 200 "), std::string::npos) << ok.out;
+  const TestCert& untrusted = pki().client_untrusted;
+  CommandResult refused = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", untrusted.cert_pem,
+                                "--key", untrusted.key_pem, server.origin() + "/"});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_EQ(refused.out.find(" 200 "), std::string::npos) << refused.out;
+  CommandResult none = curl({"-i", "--cacert", pki().ca.cert_pem, server.origin() + "/"});
+  EXPECT_NE(none.exit_code, 0) << none.out;
+  // Still serving after the refusals.
+  CommandResult again = curl({"-i", "--cacert", pki().ca.cert_pem, "--cert", trusted.cert_pem,
+                              "--key", trusted.key_pem, server.origin() + "/"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+TEST(MtlsHarness, MetricValueSumsMatchingSamples) {
+  const std::string text =
+      "# HELP x_total a counter\n# TYPE x_total counter\n"
+      "x_total{key=\"a\"} 3\nx_total{key=\"b\"} 4\nx_total_other 100\nx 7\n";
+  EXPECT_EQ(metric_value(text, "x_total"), 7);
+  EXPECT_EQ(metric_value(text, "x_total", "key=\"b\""), 4);
+  EXPECT_EQ(metric_value(text, "x"), 7);
+  EXPECT_EQ(metric_value(text, "y"), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 1: each API presents its own certificate.
+
+TEST(Mtls, EachApiPresentsItsOwnCertificate) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.workers = 2;  // per-worker pools: neither may mix the keys up
+  o.certificates = {{"client-legacy", pki().client_legacy_pfx},
+                    {"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {
+      {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
+      {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+
+  const std::vector<std::string> paths = {"/legacy", "/aes"};
+  const std::string expected[] = {to_lower(pki().client_legacy.thumbprint),
+                                  to_lower(pki().client_aes.thumbprint)};
+  std::vector<Exchange> exchanges = run_interleaved(gateway.port(), 32, 2000, paths);
+  ASSERT_EQ(exchanges.size(), 2000u);
+
+  size_t per_path[2] = {0, 0};
+  for (const Exchange& e : exchanges) ++per_path[e.path_index];
+  EXPECT_EQ(per_path[0], 1000u);
+  EXPECT_EQ(per_path[1], 1000u);
+  auto not_ok = [](const Exchange& e) { return e.status != 200; };
+  EXPECT_EQ(std::count_if(exchanges.begin(), exchanges.end(), not_ok), 0)
+      << first_bad(exchanges, not_ok);
+  auto wrong_uri = [&](const Exchange& e) {
+    return e.status == 200 && e.request_uri.rfind(paths[e.path_index] + "/", 0) != 0;
+  };
+  EXPECT_EQ(std::count_if(exchanges.begin(), exchanges.end(), wrong_uri), 0)
+      << first_bad(exchanges, wrong_uri);
+  auto other_certificate = [&](const Exchange& e) {
+    return e.status == 200 && e.fingerprint == expected[1 - e.path_index];
+  };
+  EXPECT_EQ(std::count_if(exchanges.begin(), exchanges.end(), other_certificate), 0)
+      << "responses carrying the OTHER API's certificate:"
+      << first_bad(exchanges, other_certificate);
+  auto wrong_certificate = [&](const Exchange& e) {
+    return e.status == 200 && e.fingerprint != expected[e.path_index];
+  };
+  EXPECT_EQ(std::count_if(exchanges.begin(), exchanges.end(), wrong_certificate), 0)
+      << first_bad(exchanges, wrong_certificate);
+}
+
+TEST(Mtls, ThumbprintPolicySelectsTheCertificate) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client-legacy", pki().client_legacy_pfx},
+                    {"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  // Lower-case on purpose: APIM compares thumbprints case-insensitively.
+  o.apis = {{"by-thumbprint", "t", nginx.origin() + "/t",
+             thumbprint_policy(to_lower(pki().client_aes.thumbprint))}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  HttpResponse r = gateway.get("/t/x");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(to_lower(r.header("X-Client-Fingerprint").value_or("")),
+            to_lower(pki().client_aes.thumbprint));
+  EXPECT_EQ(r.header("X-Client-DN"), pki().client_aes.subject);
+}
+
+// RFC 6066 allows only host names in SNI: a backend addressed by an IP literal
+// gets none (and its certificate's name check uses the IP SANs).
+TEST(Mtls, SendsNoSniToAnIpLiteralBackend) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  HttpResponse r = gateway.get("/a/sni");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("X-Server-Name"), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 2: pooled, pre-established, reused connections.
+
+TEST(Mtls, BackendConnectionsAreReusedAcrossRequests) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.workers = 1;
+  o.certificates = {{"client-legacy", pki().client_legacy_pfx},
+                    {"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {
+      {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
+      {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+
+  constexpr size_t kClients = 32;
+  std::vector<Exchange> exchanges =
+      run_interleaved(gateway.port(), kClients, 1280, {"/legacy", "/aes"});
+  std::set<std::string> connections[2];
+  long most_requests = 0;
+  size_t ok = 0;
+  for (const Exchange& e : exchanges) {
+    if (e.status != 200) continue;
+    ++ok;
+    connections[e.path_index].insert(e.connection);
+    most_requests = std::max(most_requests, e.connection_requests);
+  }
+  EXPECT_EQ(ok, exchanges.size()) << first_bad(exchanges,
+                                               [](const Exchange& e) { return e.status != 200; });
+  const size_t bound = o.workers * (kPool.at("minIdle") + kClients);
+  EXPECT_LE(connections[0].size(), bound) << "backend connections for the legacy API";
+  EXPECT_LE(connections[1].size(), bound) << "backend connections for the aes API";
+  // No backend connection serves both APIs (a pool key never lends to another).
+  for (const std::string& c : connections[0]) {
+    EXPECT_EQ(connections[1].count(c), 0u) << "nginx connection " << c << " served both APIs";
+  }
+  EXPECT_GT(most_requests, 1) << "no backend connection carried a second request";
+}
+
+TEST(Mtls, PoolsArePreEstablishedBeforeTheFirstRequest) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.workers = 2;
+  o.certificates = {{"client-legacy", pki().client_legacy_pfx},
+                    {"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {
+      {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
+      {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+
+  // Two keys (one per certificate) × minIdle × workers, and no request sent.
+  const long expected = 2 * static_cast<long>(kPool.at("minIdle")) * o.workers;
+  long open_at_backend = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        // stub_status counts its own request as active.
+        open_at_backend = nginx.stub_status().value_or(StubStatus{}).active - 1;
+        return open_at_backend >= expected;
+      },
+      Millis(5000)))
+      << "nginx sees " << open_at_backend << " open connections, expected " << expected;
+  // Open at the backend is not yet ready: the handshakes finish a moment later.
+  // Each key's pool label carries its certificate's thumbprint.
+  const double per_key = static_cast<double>(kPool.at("minIdle") * o.workers);
+  EXPECT_TRUE(eventually(
+      [&] {
+        const std::string m = gateway.metrics();
+        return metric_value(m, "ringgate_pool_idle_connections", pki().client_legacy.thumbprint)
+                       .value_or(0) >= per_key &&
+               metric_value(m, "ringgate_pool_idle_connections", pki().client_aes.thumbprint)
+                       .value_or(0) >= per_key &&
+               metric_value(m, "ringgate_tls_handshakes_total").value_or(0) >= expected;
+      },
+      Millis(5000)))
+      << "expected " << per_key << " idle pooled connections per key, handshakes done\n"
+      << gateway.metrics();
+  // Idle pools hold minIdle, not more.
+  std::this_thread::sleep_for(Millis(300));
+  EXPECT_LE(nginx.stub_status().value_or(StubStatus{}).active - 1, expected);
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 3: server validation from the backend entity.
+
+class MtlsValidation : public ::testing::Test {
+ protected:
+  // nginx with `server` (no client certificate asked for) behind an API
+  // "v" whose backend entity has the given validation switches.
+  void start(const TestCert& server, bool validate_chain, bool validate_name) {
+    NginxTlsOptions n;
+    n.cert_pem = server.cert_pem;
+    n.key_pem = server.key_pem;
+    n.verify_client = "off";
+    nginx_ = std::make_unique<NginxMtlsBackend>(n);
+    TlsGatewayOptions o;
+    o.backends = {{"be", nginx_->origin(), validate_chain, validate_name, pki().ca.cert_pem}};
+    o.apis = {{"v", "v", nginx_->origin() + "/api", ""}};
+    o.pool = kPool;
+    gateway_ = std::make_unique<TlsGateway>(o);
+  }
+
+  std::unique_ptr<NginxMtlsBackend> nginx_;
+  std::unique_ptr<TlsGateway> gateway_;
+};
+
+TEST_F(MtlsValidation, SelfSignedBackendIsRefusedWhenTheChainIsValidated) {
+  REQUIRE_TLS_PEERS();
+  start(pki().self_signed_server, true, true);
+  HttpResponse r = gateway_->get("/v/x");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_EQ(nginx_->stub_status().value_or(StubStatus{}).requests, 1)
+      << "only the status request should have reached nginx";
+  EXPECT_TRUE(gateway_->wait_for_log(icase("certificate verify failed")))
+      << "no log line naming the verification failure";
+}
+
+TEST_F(MtlsValidation, SelfSignedBackendIsAcceptedWhenValidationIsOff) {
+  REQUIRE_TLS_PEERS();
+  start(pki().self_signed_server, false, false);
+  HttpResponse r = gateway_->get("/v/x");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "mtls ok /api/x\n");
+}
+
+TEST_F(MtlsValidation, MisnamedBackendIsRefusedWhenTheNameIsValidated) {
+  REQUIRE_TLS_PEERS();
+  start(pki().wrong_name_server, true, true);
+  HttpResponse r = gateway_->get("/v/x");
+  EXPECT_EQ(r.status, 502) << r.body;
+  // serviceUrl has an IP literal: OpenSSL calls it "IP address mismatch"
+  // there and "hostname mismatch" for a DNS name; either names the failure.
+  EXPECT_TRUE(gateway_->wait_for_log(icase("(hostname|IP address) mismatch")))
+      << "no log line naming the name mismatch";
+}
+
+TEST_F(MtlsValidation, MisnamedBackendIsAcceptedWhenOnlyTheChainIsValidated) {
+  REQUIRE_TLS_PEERS();
+  start(pki().wrong_name_server, true, false);
+  HttpResponse r = gateway_->get("/v/x");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "mtls ok /api/x\n");
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 4: backends that refuse our client certificate.
+
+TEST(Mtls, BackendRefusingOurCertificateInTheHandshakeGives502) {
+  REQUIRE_TLS_PEERS();
+  OpensslServer server(pki().backend_server, pki().ca.cert_pem);
+  TlsGatewayOptions o;
+  o.certificates = {{"client-untrusted", pki().client_untrusted_pfx}};
+  o.backends = {trusting_backend(server.origin())};
+  o.apis = {{"a", "a", server.origin() + "/api", certificate_id_policy("client-untrusted")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  HttpResponse r = gateway.get("/a/x");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_TRUE(gateway.wait_for_log(icase("backend rejected the handshake")))
+      << "no log line saying the backend rejected the handshake";
+}
+
+TEST(Mtls, MissingCertificateRefusedInTheHandshakeGives502) {
+  REQUIRE_TLS_PEERS();
+  OpensslServer server(pki().backend_server, pki().ca.cert_pem);
+  TlsGatewayOptions o;
+  o.backends = {trusting_backend(server.origin())};
+  o.apis = {{"a", "a", server.origin() + "/api", ""}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  HttpResponse r = gateway.get("/a/x");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_TRUE(gateway.wait_for_log(icase("backend rejected the handshake")))
+      << "no log line saying the backend rejected the handshake";
+}
+
+// nginx completes the handshake and answers a missing certificate with its own
+// 400 page, which a proxy relays as it is (DESIGN §9).
+TEST(Mtls, NginxRefusalOfAMissingCertificateIsRelayed) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", ""}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  HttpResponse r = gateway.get("/a/x");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("No required SSL certificate was sent"), std::string::npos) << r.body;
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 5: --check-config tells broken PFX files apart.
+
+TEST(Mtls, CheckConfigNamesEachBrokenCertificateAndWhy) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  write_file(dir.file("admin.token"), "secret\n", 0600);
+  TlsGatewayOptions o;
+  o.certificates = {{"good", pki().client_aes_pfx},
+                    {"wrong-password", pki().wrong_password_pfx},
+                    {"truncated", pki().truncated_pfx},
+                    {"no-key", pki().no_key_pfx}};
+  write_file(dir.file("ringgate.json"),
+             tls_gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("ringgate.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string output = r.out + r.err;
+
+  // The line naming `id`'s JSON path, or "" when there is none.
+  auto line_for = [&](const std::string& id) {
+    const std::regex path("\\$\\.certificates\\." + id + "(?![\\w-])");
+    std::istringstream lines(output);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (std::regex_search(line, path)) return line;
+    }
+    return std::string();
+  };
+  struct Case {
+    const char* id;
+    const char* reason;      // what its line must say
+    const char* not_reason;  // what it must not say: the others' reasons
+  };
+  const Case cases[] = {
+      {"wrong-password", "password", "corrupt|truncated|private key"},
+      {"truncated", "corrupt|truncated", "password|private key"},
+      {"no-key", "private key", "password|corrupt|truncated"},
+  };
+  for (const Case& c : cases) {
+    const std::string line = line_for(c.id);
+    ASSERT_FALSE(line.empty()) << "no line names $.certificates." << c.id << " in:\n" << output;
+    EXPECT_TRUE(std::regex_search(line, icase(c.reason))) << line;
+    EXPECT_FALSE(std::regex_search(line, icase(c.not_reason))) << line;
+  }
+  EXPECT_TRUE(line_for("good").empty()) << output;
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 6: a certificate replaced under the same id, then SIGHUP.
+
+TEST(Mtls, ReplacedCertificateIsUsedAfterSighup) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  const std::string old_fingerprint = to_lower(pki().client_aes.thumbprint);
+  const std::string new_fingerprint = to_lower(pki().client_replacement.thumbprint);
+
+  // A client connection that stays open across the reload.
+  std::unique_ptr<RawClient> held;
+  Exchange before = exchange_on(held, gateway.port(), "/a/before", 0);
+  ASSERT_EQ(before.status, 200) << before.error;
+  ASSERT_EQ(before.fingerprint, old_fingerprint);
+
+  write_file(gateway.pfx_path("client"), read_file(pki().client_replacement_pfx.pfx_file), 0600);
+  write_file(gateway.password_path("client"), read_file(pki().client_replacement_pfx.password_file),
+             0600);
+  gateway.process().stop(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return gateway.metric("ringgate_config_reloads_total").value_or(0) >= 1; },
+                 Millis(10000)))
+      << "no successful reload counted:\n"
+      << tail(gateway.process().stderr_text());
+
+  std::vector<Exchange> after;
+  for (int n = 0; n < 100; ++n) after.push_back(exchange_on(held, gateway.port(), "/a/held", 0));
+  std::vector<std::thread> threads;
+  std::vector<std::vector<Exchange>> fresh(4);
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    threads.emplace_back([&, i] {
+      std::unique_ptr<RawClient> client;
+      for (int n = 0; n < 25; ++n)
+        fresh[i].push_back(exchange_on(client, gateway.port(), "/a/new", 0));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& list : fresh) after.insert(after.end(), list.begin(), list.end());
+
+  ASSERT_EQ(after.size(), 200u);
+  auto old_one = [&](const Exchange& e) { return e.fingerprint == old_fingerprint; };
+  EXPECT_EQ(std::count_if(after.begin(), after.end(), old_one), 0)
+      << "responses after the reload with the OLD certificate:" << first_bad(after, old_one);
+  auto not_new = [&](const Exchange& e) {
+    return e.status != 200 || e.fingerprint != new_fingerprint;
+  };
+  EXPECT_EQ(std::count_if(after.begin(), after.end(), not_new), 0) << first_bad(after, not_new);
+}
+
+// ---------------------------------------------------------------------------
+// Acceptance 8: the backend dies and comes back during load.
+
+TEST(Mtls, PoolsRecoverWhenTheBackendRestarts) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
+  o.pool = kPool;
+  o.timeouts = {{"backendConnectMs", 1000}};
+  TlsGateway gateway(o);
+
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<Exchange>> per_client(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < per_client.size(); ++i) {
+    threads.emplace_back([&, i] {
+      std::unique_ptr<RawClient> client;
+      while (!stop.load()) {
+        per_client[i].push_back(exchange_on(client, gateway.port(), "/a/load", 0));
+        // While the backend is down, failures come back fast: don't spin.
+        if (per_client[i].back().status != 200) std::this_thread::sleep_for(Millis(5));
+      }
+    });
+  }
+
+  std::this_thread::sleep_for(Millis(700));
+  const double connects_before = gateway.metric("ringgate_pool_connects_total").value_or(0);
+  const Clock::time_point killed = Clock::now();
+  nginx.kill();
+  std::this_thread::sleep_for(Millis(1000));
+  nginx.start();
+  const Clock::time_point back = Clock::now();
+  std::this_thread::sleep_for(Millis(1500));
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  // Requests answered before the kill must have succeeded, and so must every
+  // request sent once nginx accepted again; those in between may fail.
+  std::vector<Exchange> before_kill, after_back;
+  for (const auto& list : per_client) {
+    for (const Exchange& e : list) {
+      if (e.answered < killed) before_kill.push_back(e);
+      if (e.sent >= back) after_back.push_back(e);
+    }
+  }
+  auto failed = [](const Exchange& e) { return e.status != 200; };
+  EXPECT_GT(before_kill.size(), 50u) << "too little load before the kill";
+  EXPECT_EQ(std::count_if(before_kill.begin(), before_kill.end(), failed), 0)
+      << first_bad(before_kill, failed);
+  EXPECT_GT(after_back.size(), 50u) << "too little load after the restart";
+  EXPECT_EQ(std::count_if(after_back.begin(), after_back.end(), failed), 0)
+      << "requests sent after the backend was back that failed:" << first_bad(after_back, failed);
+  const double connects_after = gateway.metric("ringgate_pool_connects_total").value_or(0);
+  EXPECT_GE(connects_after, connects_before + kPool.at("minIdle")) << "the pool did not reconnect\n"
+                                                                   << gateway.metrics();
+  EXPECT_GT(nginx.stub_status().value_or(StubStatus{}).requests, 50)
+      << "the restarted nginx served little or nothing";
+}
+
+// ---------------------------------------------------------------------------
+// Metrics for certificates and handshakes (DESIGN §7).
+
+TEST(Mtls, MetricsExposeCertificateExpiry) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
+  TlsGateway gateway(o);
+  const std::string labels = "id=\"client-aes\",thumbprint=\"" + pki().client_aes.thumbprint + "\"";
+  std::optional<double> expiry =
+      gateway.metric("ringgate_certificate_expiry_timestamp_seconds", labels);
+  ASSERT_TRUE(expiry) << "no sample with " << labels << " in:\n" << gateway.metrics();
+  // The PKI issues certificates for 825 days.
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(*expiry, now + 824.0 * 86400);
+  EXPECT_LT(*expiry, now + 826.0 * 86400);
+}
+
+// nginx closing every connection after one request makes the pool reconnect
+// for each; with the session kept per key those handshakes resume.
+TEST(Mtls, ReconnectsResumeTheTlsSession) {
+  REQUIRE_TLS_PEERS();
+  NginxTlsOptions n = mtls_nginx_options();
+  n.keepalive_requests = 1;
+  NginxMtlsBackend nginx(n);
+  TlsGatewayOptions o;
+  o.certificates = {{"client-aes", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  std::unique_ptr<RawClient> client;
+  for (int i = 0; i < 20; ++i) {
+    Exchange e = exchange_on(client, gateway.port(), "/a/r", 0);
+    ASSERT_EQ(e.status, 200) << e.error;
+    // A resumed session still carries the client certificate.
+    ASSERT_EQ(e.fingerprint, to_lower(pki().client_aes.thumbprint));
+  }
+  EXPECT_GT(gateway.metric("ringgate_tls_handshakes_total", "kind=\"resumed\"").value_or(0), 0)
+      << gateway.metrics();
+}
+
+}  // namespace
+}  // namespace ringgate::itest
