@@ -679,14 +679,21 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
     start_backend_tls(slot);
     return;
   }
+  timers_.cancel(b.timer);
+  backend_ready(slot);
+}
+
+// A connection just became usable (connected, and TLS done where there is
+// TLS): a spare goes to the pool, otherwise the waiting request goes out.
+void Worker::backend_ready(uint32_t slot) noexcept {
+  BackendConn& b = *backends_[slot];
+  WorkerPool& pool = pools_[b.pool];
   pool.pool.on_connect_success();
   if (pool.failing) {
     RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
     pool.failing = false;
   }
   b.state = BackendState::kBusy;
-  timers_.cancel(b.timer);
-  post_backend_recv(slot);
   if (b.client == kNoSlot) {
     release_to_pool(slot);
     return;
@@ -695,6 +702,7 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
   timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
   clients_[b.client]->sent_at_us = now_us();
   flush_backend(slot);
+  post_backend_recv(slot);
 }
 
 void Worker::on_backend_send(uint32_t slot, int res) noexcept {

@@ -201,6 +201,7 @@ class Worker {
   void post_backend_recv(uint32_t slot) noexcept;
   void flush_backend(uint32_t slot) noexcept;
   void on_backend_connect(uint32_t slot, int res) noexcept;
+  void backend_ready(uint32_t slot) noexcept;
   // TLS to backends (core/worker_tls.cpp).
   void setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept;
   bool start_backend_tls(uint32_t slot) noexcept;

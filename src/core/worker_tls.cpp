@@ -104,27 +104,12 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
 
 void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
-  WorkerPool& pool = pools_[b.pool];
   timers_.cancel(b.timer);
   const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
   b.io.ktls_wanted = shared_.ktls_available;
   if (!b.io.ktls_wanted) bump(counters_.transport_userspace_tls);
-  pool.pool.on_connect_success();
-  if (pool.failing) {
-    RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
-    pool.failing = false;
-  }
-  b.state = BackendState::kBusy;
-  if (b.client == kNoSlot) {
-    release_to_pool(slot);
-    return;
-  }
-  b.timer.kind = kTimerBackendResponse;
-  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
-  clients_[b.client]->sent_at_us = now_us();
-  flush_backend(slot);
-  post_backend_recv(slot);
+  backend_ready(slot);
 }
 
 bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
