@@ -235,7 +235,7 @@ void Worker::begin_drain() noexcept {
   // exchange and then close (keep_alive is refused while draining).
   for (uint32_t i = 0; i < clients_.size(); ++i) {
     ClientConn& c = *clients_[i];
-    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !(c.parser && c.parser->in_message()) &&
+    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !(c.req && c.req->parser.in_message()) &&
         c.pending_in.empty()) {
       close_client(i);
     }
@@ -317,10 +317,6 @@ void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
   c.fd = fd;
   set_nodelay(fd);
   peer_text(fd, c.peer, sizeof c.peer);
-  if (c.parser) {
-    c.parser->set_limits(snapshot_->limits);
-    c.parser->reset();
-  }
   ++live_clients_;
   bump(counters_.connections_accepted);
   bump(counters_.connections_active);
@@ -471,10 +467,32 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
   }
 }
 
+RequestState& Worker::request_state(ClientConn& c) noexcept {
+  if (!c.req) {
+    if (spare_requests_.empty()) {
+      c.req = std::make_unique<RequestState>(snapshot_->limits);
+    } else {
+      c.req = std::move(spare_requests_.back());
+      spare_requests_.pop_back();
+      c.req->parser.set_limits(snapshot_->limits);
+    }
+    c.req->parser.reset();
+  }
+  return *c.req;
+}
+
+// Hands the request state back once nothing of a request is left on the
+// connection. The spares are capped so a burst does not pin memory forever.
+void Worker::release_request_state(ClientConn& c) noexcept {
+  if (!c.req) return;
+  if (spare_requests_.size() < 4096) spare_requests_.push_back(std::move(c.req));
+  c.req.reset();
+}
+
 void Worker::arm_client_wait(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
   const config::Timeouts& t = snapshot_->config->gateway.timeouts;
-  if (c.parser && c.parser->in_message()) {
+  if (c.req && c.req->parser.in_message()) {
     if (c.timer.kind != kTimerClientHeader || !c.timer.armed()) {
       c.timer.kind = kTimerClientHeader;
       timers_.arm(c.timer, now_ms_, t.client_header_ms);
@@ -521,6 +539,7 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   ++c.generation;
   c.io.reset();
   c.io.trim(64 * 1024);
+  release_request_state(c);
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));

@@ -74,6 +74,12 @@ enum TimerKind : uint8_t {
   kTimerPoolRefill,        // owner = pool: open connections up to minIdle
 };
 
+struct RequestState {
+  explicit RequestState(const http::ParserLimits& limits) : parser(http::MessageKind::kRequest, limits) {}
+  http::MessageParser parser;
+  std::string backend_head;  // the rewritten head, kept for a replay
+};
+
 struct ClientConn {
   int fd = -1;
   uint32_t generation = 0;
@@ -85,9 +91,11 @@ struct ClientConn {
   bool close_after_send = false;
   bool starved = false;  // recv got -ENOBUFS; re-posted when buffers return
   ClientPhase phase = ClientPhase::kIdle;
-  // Made on the first byte received and kept for the slot's later
-  // connections: an idle connection that never sent anything costs no parser.
-  std::unique_ptr<http::MessageParser> parser;
+  // Per-request state, taken from the worker's spares on a request's first
+  // byte and handed back when the connection goes idle: an idle keep-alive
+  // connection holds no parser and no buffers, and nothing is allocated per
+  // request in steady state.
+  std::unique_ptr<RequestState> req;
   std::string pending_in;  // received but not yet parsed (pipelined requests)
   net::Channel io;
   TimerNode timer;
@@ -108,7 +116,6 @@ struct ClientConn {
   bool replayable = false;
   bool retried = false;
   uint8_t version_minor = 1;
-  std::string request_head;  // rewritten head kept for a replay
   uint64_t sent_at_us = 0;
 };
 
@@ -193,6 +200,8 @@ class Worker {
   void linger_client(uint32_t slot) noexcept;
   void maybe_free_client(uint32_t slot) noexcept;
   void arm_client_wait(uint32_t slot) noexcept;
+  RequestState& request_state(ClientConn& c) noexcept;
+  void release_request_state(ClientConn& c) noexcept;
 
   // Backend connection plumbing (worker.cpp).
   uint32_t alloc_backend() noexcept;
@@ -269,6 +278,7 @@ class Worker {
   std::vector<uint32_t> starved_clients_;
   std::vector<uint32_t> starved_backends_;
   uint32_t live_clients_ = 0;
+  std::vector<std::unique_ptr<RequestState>> spare_requests_;
   tls::SessionCache sessions_;  // per pool key, for TLS resumption
   std::string scratch_;  // reused: backend target, pipelined input
 

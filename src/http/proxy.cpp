@@ -71,9 +71,7 @@ bool Worker::client_backpressured(const ClientConn& c) const noexcept {
 
 void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
   ClientConn& c = *clients_[slot];
-  if (!c.parser) {
-    c.parser = std::make_unique<http::MessageParser>(http::MessageKind::kRequest, snapshot_->limits);
-  }
+  http::MessageParser& parser = request_state(c).parser;
   for (;;) {
     if (c.closing || c.close_after_send) return;
     if (c.phase == ClientPhase::kProxying && c.request_done) {
@@ -86,7 +84,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
       body_out = &backends_[c.backend]->io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
-    const http::ParseResult r = c.parser->feed(data, len, sink);
+    const http::ParseResult r = parser.feed(data, len, sink);
     data += r.consumed;
     len -= r.consumed;
     switch (r.status) {
@@ -124,7 +122,8 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
 
 bool Worker::start_exchange(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
-  const http::MessageHead& head = c.parser->head();
+  RequestState& req = *c.req;
+  const http::MessageHead& head = req.parser.head();
   timers_.cancel(c.timer);
   c.keep_alive = head.keep_alive && !draining_;
   c.version_minor = head.version_minor;
@@ -161,9 +160,9 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   rewrite.backend_host_header = route.service.host_header;
   rewrite.client_address = c.peer;
   rewrite.client_tls = c.io.transport() != nullptr;
-  c.request_head.clear();
-  http::append_backend_request_head(c.request_head, head, rewrite);
-  http::apply_header_edits(c.request_head, route.request_edits);
+  req.backend_head.clear();
+  http::append_backend_request_head(req.backend_head, head, rewrite);
+  http::apply_header_edits(req.backend_head, route.request_edits);
   c.response_edits = nullptr;
   c.pinned.reset();
   if (!route.response_edits.empty()) {
@@ -172,7 +171,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     c.response_edits = &route.response_edits;
   }
   // Only a request without a body can be replayed as is: its bytes are all
-  // in request_head.
+  // in backend_head.
   c.replayable = head.framing == http::BodyFraming::kNone;
   if (head.expect_continue && head.framing != http::BodyFraming::kNone) {
     c.io.out().append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -212,7 +211,7 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
   bc.client = client;
   c.backend = b;
   bc.parser.expect_no_body(c.head_request);
-  bc.io.out().append(c.request_head);
+  bc.io.out().append(c.req->backend_head);
   if (bc.state == BackendState::kBusy) {
     bc.timer.kind = kTimerBackendResponse;
     timers_.arm(bc.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
@@ -234,7 +233,7 @@ void Worker::on_request_complete(uint32_t slot) noexcept {
     return;
   }
   // The gateway answered this request itself; its body was discarded.
-  c.parser->next_message();
+  c.req->parser.next_message();
   if (c.phase == ClientPhase::kLocal && !c.close_after_send) c.phase = ClientPhase::kIdle;
 }
 
@@ -359,7 +358,7 @@ void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
     return;
   }
   c.phase = ClientPhase::kIdle;
-  c.parser->next_message();
+  c.req->parser.next_message();
   flush_client(client);
   resume_client(client);
 }
@@ -376,6 +375,7 @@ void Worker::resume_client(uint32_t slot) noexcept {
     }
     return;
   }
+  if (!c.req->parser.in_message()) release_request_state(c);
   arm_client_wait(slot);
   post_client_recv(slot);
 }
@@ -437,7 +437,7 @@ void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
   if (c.request_done) {
     // The request was read whole: the connection carries on.
     c.phase = ClientPhase::kIdle;
-    c.parser->next_message();
+    c.req->parser.next_message();
     resume_client(client);
   }
 }
