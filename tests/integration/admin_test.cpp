@@ -1,7 +1,12 @@
 // The admin listener (DESIGN §5, §7): /healthz and /metrics behind the bearer token.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <chrono>
 
 #include "harness.hpp"
 
@@ -63,6 +68,26 @@ TEST_F(Admin, MetricsArePrometheusTextWithRequestCounter) {
   EXPECT_NE(r.header("Content-Type").value_or("").find("text/plain"), std::string::npos);
   EXPECT_NE(r.body.find("ringgate_requests_total"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("# TYPE ringgate_requests_total counter"), std::string::npos) << r.body;
+}
+
+// Start-up says whether the record layer can move into the kernel, and why
+// not: on a kernel without CONFIG_TLS, TCP_ULP "tls" is refused.
+TEST_F(Admin, StartupLogsWhetherKernelTlsIsAvailable) {
+  // The listener accepts (into its backlog) a moment before the line is out.
+  const std::regex line(R"(kTLS: (available|unavailable) \((.+)\))");
+  std::string log;
+  std::smatch m;
+  for (int i = 0; i < 100 && !std::regex_search(log, m, line); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = gateway_->process().stderr_text();
+  }
+  ASSERT_TRUE(std::regex_search(log, m, line)) << log;
+  std::string ulps;
+  std::getline(std::ifstream("/proc/sys/net/ipv4/tcp_available_ulp"), ulps);
+  if (m[1] == "unavailable") {
+    EXPECT_NE(m[2].str().find("TCP_ULP tls"), std::string::npos) << m[0];
+    EXPECT_EQ(ulps.find("tls"), std::string::npos) << "the kernel lists tls but ringgate said " << m[0];
+  }
 }
 
 }  // namespace
