@@ -460,6 +460,9 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
     linger_client(slot);
     return;
   }
+  if (c.phase == ClientPhase::kIdle && c.req && !c.req->parser.in_message() && c.pending_in.empty()) {
+    release_request_state(c);
+  }
   // A response waiting on this client's backpressure may read on.
   if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
     BackendConn& b = *backends_[c.backend];
@@ -477,6 +480,7 @@ RequestState& Worker::request_state(ClientConn& c) noexcept {
       c.req->parser.set_limits(snapshot_->limits);
     }
     c.req->parser.reset();
+    if (c.io.pending() == 0 && !c.send_posted) c.io.exchange_storage(c.req->send_out, c.req->send_wire);
   }
   return *c.req;
 }
@@ -485,6 +489,9 @@ RequestState& Worker::request_state(ClientConn& c) noexcept {
 // connection. The spares are capped so a burst does not pin memory forever.
 void Worker::release_request_state(ClientConn& c) noexcept {
   if (!c.req) return;
+  // A response still going out keeps its buffers; on_client_send comes back.
+  if (c.io.pending() != 0 || c.send_posted) return;
+  c.io.exchange_storage(c.req->send_out, c.req->send_wire);
   if (spare_requests_.size() < 4096) spare_requests_.push_back(std::move(c.req));
   c.req.reset();
 }
@@ -540,6 +547,7 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   c.io.reset();
   c.io.trim(64 * 1024);
   release_request_state(c);
+  c.req.reset();  // not given back (cannot happen after reset(), but never leak state into a new connection)
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));

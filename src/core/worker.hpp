@@ -78,6 +78,10 @@ struct RequestState {
   explicit RequestState(const http::ParserLimits& limits) : parser(http::MessageKind::kRequest, limits) {}
   http::MessageParser parser;
   std::string backend_head;  // the rewritten head, kept for a replay
+  // The connection's send buffers travel with the request state, so an idle
+  // connection holds no buffer capacity either.
+  std::string send_out;
+  std::string send_wire;
 };
 
 struct ClientConn {

@@ -39,6 +39,14 @@ bool Channel::next_send(const char*& data, size_t& len, bool include_app) noexce
   return true;
 }
 
+void Channel::exchange_storage(std::string& out, std::string& wire) noexcept {
+  out_.clear();
+  wire_.clear();
+  offset_ = 0;
+  out_.swap(out);
+  wire_.swap(wire);
+}
+
 void Channel::trim(size_t keep) noexcept {
   if (out_.capacity() > keep) std::string().swap(out_);
   if (wire_.capacity() > keep) std::string().swap(wire_);

@@ -55,6 +55,10 @@ class Channel {
   // Decrypted input scratch, reused between receives.
   std::string& plain_in() noexcept { return plain_in_; }
 
+  // Swaps the send buffers' storage with `out` and `wire` (their capacity
+  // is what matters). Only while nothing is queued or in flight.
+  void exchange_storage(std::string& out, std::string& wire) noexcept;
+
   // Gives memory back after a burst (called when a slot is freed).
   void trim(size_t keep) noexcept;
 
