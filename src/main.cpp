@@ -12,8 +12,7 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: ringgate --config FILE | --check-config FILE | --version\n");
+  std::fprintf(stderr, "usage: ringgate --config FILE | --check-config FILE | --version\n");
   return 2;
 }
 
@@ -25,7 +24,8 @@ int check_config(const std::string& path) {
   if (!problems.empty()) {
     std::fprintf(stderr, "%s: %zu problem%s\n", path.c_str(), problems.size(),
                  problems.size() == 1 ? "" : "s");
-    for (const auto& p : problems) std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
+    for (const auto& p : problems)
+      std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
     return 1;
   }
   const ringgate::config::Config& config = *prepared.config;

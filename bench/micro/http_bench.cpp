@@ -40,7 +40,8 @@ class NullSink final : public BodySink {
 
 // API i's path: a mix of depths, like tenants with versioned APIs.
 std::string api_path(int i) {
-  return cat("tenant", std::to_string(i % 10), "/api", std::to_string(i), "/v", std::to_string(i % 3 + 1));
+  return cat("tenant", std::to_string(i % 10), "/api", std::to_string(i), "/v",
+             std::to_string(i % 3 + 1));
 }
 
 std::vector<std::string> api_paths(int count) {
@@ -54,7 +55,8 @@ std::vector<std::string> api_paths(int count) {
 std::string request_head(const std::string& target, int header_count) {
   std::string raw = cat("GET ", target, " HTTP/1.1\r\nHost: gateway.example.com\r\n");
   for (int i = 1; i < header_count; ++i) {
-    raw += cat("X-Header-", std::to_string(i), ": value-", std::to_string(i), "-abcdefghijklmnop\r\n");
+    raw +=
+        cat("X-Header-", std::to_string(i), ": value-", std::to_string(i), "-abcdefghijklmnop\r\n");
   }
   raw += "\r\n";
   return raw;
@@ -64,7 +66,8 @@ void BM_ParseRouteRewrite(benchmark::State& state) {
   const int header_count = static_cast<int>(state.range(0));
   const int route_count = static_cast<int>(state.range(1));
   Router router(api_paths(route_count));
-  const std::string raw = request_head(cat("/", api_path(route_count / 2), "/orders/12345?expand=items"), header_count);
+  const std::string raw =
+      request_head(cat("/", api_path(route_count / 2), "/orders/12345?expand=items"), header_count);
   const std::string base_path = "/backend/api";
   MessageParser parser(MessageKind::kRequest, {});
   NullSink sink;
@@ -87,7 +90,8 @@ void BM_ParseRouteRewrite(benchmark::State& state) {
     target.clear();
     append_backend_target(target, base_path, *match);
     out.clear();
-    append_backend_request_head(out, parser.head(), RequestRewrite{target, "backend.internal:9443", "192.0.2.7", true});
+    append_backend_request_head(out, parser.head(),
+                                RequestRewrite{target, "backend.internal:9443", "192.0.2.7", true});
     benchmark::DoNotOptimize(out.data());
     parser.feed(nullptr, 0, sink);  // completes the body-less message
     parser.next_message();
@@ -95,7 +99,9 @@ void BM_ParseRouteRewrite(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(raw.size()));
 }
-BENCHMARK(BM_ParseRouteRewrite)->ArgNames({"headers", "routes"})->ArgsProduct({{4, 16, 64}, {10, 100, 1000, 10000}});
+BENCHMARK(BM_ParseRouteRewrite)
+    ->ArgNames({"headers", "routes"})
+    ->ArgsProduct({{4, 16, 64}, {10, 100, 1000, 10000}});
 
 void BM_RouterMatch(benchmark::State& state) {
   const int route_count = static_cast<int>(state.range(0));
@@ -136,7 +142,8 @@ void BM_ChunkedBodyParse(benchmark::State& state) {
   constexpr size_t kBodyBytes = 256 * 1024;
   std::string raw = "POST /upload HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string piece(chunk, 'y');
-  for (size_t sent = 0; sent < kBodyBytes; sent += chunk) append_chunk(raw, piece.data(), piece.size());
+  for (size_t sent = 0; sent < kBodyBytes; sent += chunk)
+    append_chunk(raw, piece.data(), piece.size());
   append_last_chunk(raw);
   MessageParser parser(MessageKind::kRequest, {});
   NullSink sink;

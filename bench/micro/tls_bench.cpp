@@ -36,9 +36,10 @@ void BM_BackendHandshake(benchmark::State& state) {
     }
     resumed += client->session_reused() ? 1 : 0;
   }
-  state.counters["handshakes/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
-  state.counters["resumed"] = static_cast<double>(resumed) / static_cast<double>(state.iterations());
+  state.counters["handshakes/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["resumed"] =
+      static_cast<double>(resumed) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_BackendHandshake)->ArgName("resume")->Arg(0)->Arg(1)->UseRealTime();
 

@@ -20,8 +20,9 @@ struct SocketAddress {
 };
 
 struct ListenerTls {
-  std::string certificate_id;                // the default certificate (id in `certificates`)
-  std::vector<std::string> certificate_ids;  // every certificate offered, chosen by SNI; default first
+  std::string certificate_id;  // the default certificate (id in `certificates`)
+  std::vector<std::string>
+      certificate_ids;  // every certificate offered, chosen by SNI; default first
 };
 
 struct Listener {

@@ -16,10 +16,10 @@ namespace ringgate {
 enum class TransportKind : uint8_t { kPlain, kUserspaceTls, kKernelTls };
 
 enum class IoStatus : uint8_t {
-  kOk,         // progress made
-  kWantRead,   // needs more wire bytes before it can produce anything
-  kClosed,     // the peer closed cleanly (TLS close_notify or EOF)
-  kError,      // fatal; `reason` says why
+  kOk,        // progress made
+  kWantRead,  // needs more wire bytes before it can produce anything
+  kClosed,    // the peer closed cleanly (TLS close_notify or EOF)
+  kError,     // fatal; `reason` says why
 };
 
 struct IoResult {

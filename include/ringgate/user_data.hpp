@@ -9,14 +9,14 @@ namespace ringgate {
 
 enum class Op : uint8_t {
   kNone = 0,
-  kAccept,          // multishot accept; slot = listener index
-  kClientRecv,      // slot = client connection
+  kAccept,      // multishot accept; slot = listener index
+  kClientRecv,  // slot = client connection
   kClientSend,
   kBackendConnect,  // slot = backend connection
   kBackendRecv,
   kBackendSend,
-  kWake,            // eventfd read: control thread posted work
-  kCancel,          // completions of cancel requests; ignored
+  kWake,    // eventfd read: control thread posted work
+  kCancel,  // completions of cancel requests; ignored
 };
 
 struct UserData {

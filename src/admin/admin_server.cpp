@@ -99,9 +99,9 @@ void AdminServer::handle(const pollfd& ready) {
       s->fd = -1;
     }
   }
-  sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
-                                 [](const auto& s) { return s->fd < 0; }),
-                  sessions_.end());
+  sessions_.erase(
+      std::remove_if(sessions_.begin(), sessions_.end(), [](const auto& s) { return s->fd < 0; }),
+      sessions_.end());
 }
 
 void AdminServer::accept_one() {
@@ -139,8 +139,9 @@ void AdminServer::read_session(Session& s) {
     } else if (r.status == http::ParseStatus::kMessageComplete) {
       const AdminResponse response = route(s.parser.head(), s.body);
       s.out = "HTTP/1.1 " + std::to_string(response.status) + " " +
-              std::string(http::reason_phrase(response.status)) + "\r\nContent-Type: " +
-              response.content_type + "\r\nContent-Length: " + std::to_string(response.body.size()) +
+              std::string(http::reason_phrase(response.status)) +
+              "\r\nContent-Type: " + response.content_type +
+              "\r\nContent-Length: " + std::to_string(response.body.size()) +
               "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + response.body;
       s.responded = true;
     }
@@ -184,8 +185,9 @@ AdminResponse AdminServer::route(const http::MessageHead& head, const std::strin
   if (query != std::string_view::npos) path = path.substr(0, query);
   const bool open_endpoint = path == "/healthz" || path == "/metrics";
   if (!(open_endpoint && settings_.metrics_without_token) && !authorized(head)) {
-    return {401, "application/json",
-            error_body("Unauthorized", "send Authorization: Bearer <token> (gateway.admin.tokenFile)")};
+    return {
+        401, "application/json",
+        error_body("Unauthorized", "send Authorization: Bearer <token> (gateway.admin.tokenFile)")};
   }
   if (path == "/healthz") {
     if (head.method != "GET" && head.method != "HEAD") {

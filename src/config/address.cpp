@@ -33,8 +33,8 @@ std::optional<uint32_t> parse_port_digits(std::string_view text) {
 }
 
 bool is_hostname_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
 }
 
 bool is_valid_hostname(std::string_view host) {
@@ -156,8 +156,7 @@ std::optional<SocketAddress> parse_socket_address(const std::string& text, std::
   return SocketAddress{std::move(host), static_cast<uint16_t>(*port)};
 }
 
-std::optional<HttpUrl> parse_http_url(std::string_view text, bool allow_path,
-                                      std::string& reason) {
+std::optional<HttpUrl> parse_http_url(std::string_view text, bool allow_path, std::string& reason) {
   HttpUrl url;
   std::string_view rest;
   if (text.starts_with("http://")) {

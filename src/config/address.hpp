@@ -23,7 +23,6 @@ struct HttpUrl {
 // or a fragment is refused. When `allow_path` is false only an empty path or a
 // lone "/" is accepted. On failure returns nullopt and sets `reason` to a short
 // phrase such as "port must be 1-65535" (the caller adds where and what).
-std::optional<HttpUrl> parse_http_url(std::string_view text, bool allow_path,
-                                      std::string& reason);
+std::optional<HttpUrl> parse_http_url(std::string_view text, bool allow_path, std::string& reason);
 
 }  // namespace ringgate::config

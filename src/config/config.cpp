@@ -182,11 +182,10 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
     problems_.add("$.gateway.listeners", "required key is missing (at least one listener)");
     return;
   }
-  std::optional<ObjectReader> object =
-      ObjectReader::open(*value, "$.gateway",
-                         {"workers", "listeners", "admin", "stateDir", "limits", "timeouts",
-                          "pool", "accessLog"},
-                         problems_);
+  std::optional<ObjectReader> object = ObjectReader::open(
+      *value, "$.gateway",
+      {"workers", "listeners", "admin", "stateDir", "limits", "timeouts", "pool", "accessLog"},
+      problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
   load_listeners(*object, gateway.listeners);
@@ -289,8 +288,9 @@ std::optional<Listener> Loader::load_listener(element value, const std::string& 
         }
       }
       if (settings.certificate_ids.empty()) {
-        problems_.add(object->path_of("tls"),
-                      "expected certificateId or a non-empty certificateIds naming the server certificate");
+        problems_.add(
+            object->path_of("tls"),
+            "expected certificateId or a non-empty certificateIds naming the server certificate");
       } else {
         settings.certificate_id = settings.certificate_ids.front();
         listener.tls = std::move(settings);
@@ -424,8 +424,8 @@ void Loader::load_certificates(element value, std::map<std::string, Certificate>
                    // Registered even when invalid, so references to it are not
                    // reported a second time as dangling.
                    Certificate& certificate = certificates[id];
-                   std::optional<ObjectReader> object = ObjectReader::open(
-                       entry, path, {"pfxFile", "passwordFile"}, problems_);
+                   std::optional<ObjectReader> object =
+                       ObjectReader::open(entry, path, {"pfxFile", "passwordFile"}, problems_);
                    if (!object) return;
                    if (object->require("pfxFile")) {
                      if (auto file = read_readable_file(*object, "pfxFile")) {
@@ -440,59 +440,61 @@ void Loader::load_certificates(element value, std::map<std::string, Certificate>
 
 void Loader::load_backends(element value, std::map<std::string, Backend>& backends) {
   std::map<std::string, std::string> ids_by_url;
-  for_each_entry(value, "$.backends", [&](const std::string& id, element entry,
-                                          const std::string& path) {
-    Backend& backend = backends[id];
-    std::optional<ObjectReader> object =
-        ObjectReader::open(entry, path, {"url", "tls", "caFile"}, problems_);
-    if (!object) return;
-    if (std::optional<element> url = object->require("url")) {
-      if (auto text = read_url(*url, object->path_of("url"), /*allow_path=*/false)) {
-        backend.url = *text;
-        // Backends match request URLs by prefix; two with one url are ambiguous.
-        auto [it, inserted] = ids_by_url.emplace(*text, id);
-        if (!inserted) {
-          problems_.add(object->path_of("url"),
-                        "url " + quote(*text) + " is already used by backend " + quote(it->second));
+  for_each_entry(
+      value, "$.backends", [&](const std::string& id, element entry, const std::string& path) {
+        Backend& backend = backends[id];
+        std::optional<ObjectReader> object =
+            ObjectReader::open(entry, path, {"url", "tls", "caFile"}, problems_);
+        if (!object) return;
+        if (std::optional<element> url = object->require("url")) {
+          if (auto text = read_url(*url, object->path_of("url"), /*allow_path=*/false)) {
+            backend.url = *text;
+            // Backends match request URLs by prefix; two with one url are ambiguous.
+            auto [it, inserted] = ids_by_url.emplace(*text, id);
+            if (!inserted) {
+              problems_.add(
+                  object->path_of("url"),
+                  "url " + quote(*text) + " is already used by backend " + quote(it->second));
+            }
+          }
         }
-      }
-    }
-    if (std::optional<element> tls = object->find("tls")) {
-      std::optional<ObjectReader> tls_object =
-          ObjectReader::open(*tls, object->path_of("tls"),
-                             {"validateCertificateChain", "validateCertificateName"}, problems_);
-      if (tls_object) {
-        tls_object->read("validateCertificateChain", backend.tls.validate_certificate_chain);
-        tls_object->read("validateCertificateName", backend.tls.validate_certificate_name);
-      }
-    }
-    if (auto file = read_readable_file(*object, "caFile")) backend.ca_file = *file;
-  });
+        if (std::optional<element> tls = object->find("tls")) {
+          std::optional<ObjectReader> tls_object = ObjectReader::open(
+              *tls, object->path_of("tls"), {"validateCertificateChain", "validateCertificateName"},
+              problems_);
+          if (tls_object) {
+            tls_object->read("validateCertificateChain", backend.tls.validate_certificate_chain);
+            tls_object->read("validateCertificateName", backend.tls.validate_certificate_name);
+          }
+        }
+        if (auto file = read_readable_file(*object, "caFile")) backend.ca_file = *file;
+      });
 }
 
 void Loader::load_apis(element value, std::map<std::string, Api>& apis) {
   std::map<std::string, std::string> ids_by_path;
-  for_each_entry(value, "$.apis", [&](const std::string& id, element entry,
-                                      const std::string& path) {
-    Api& api = apis[id];
-    std::optional<ObjectReader> object =
-        ObjectReader::open(entry, path, {"path", "serviceUrl", "policy"}, problems_);
-    if (!object) return;
-    if (read_api_path(*object, api)) {
-      auto [it, inserted] = ids_by_path.emplace(api.path, id);
-      if (!inserted) {
-        problems_.add(object->path_of("path"),
-                      "path " + quote(api.path) + " is already used by API " + quote(it->second));
-      }
-    }
-    if (std::optional<element> url = object->require("serviceUrl")) {
-      if (auto text = read_url(*url, object->path_of("serviceUrl"), /*allow_path=*/true)) {
-        api.service_url = *text;
-      }
-    }
-    // Stored as written; the policy module parses and checks the XML.
-    object->read("policy", api.policy);
-  });
+  for_each_entry(
+      value, "$.apis", [&](const std::string& id, element entry, const std::string& path) {
+        Api& api = apis[id];
+        std::optional<ObjectReader> object =
+            ObjectReader::open(entry, path, {"path", "serviceUrl", "policy"}, problems_);
+        if (!object) return;
+        if (read_api_path(*object, api)) {
+          auto [it, inserted] = ids_by_path.emplace(api.path, id);
+          if (!inserted) {
+            problems_.add(
+                object->path_of("path"),
+                "path " + quote(api.path) + " is already used by API " + quote(it->second));
+          }
+        }
+        if (std::optional<element> url = object->require("serviceUrl")) {
+          if (auto text = read_url(*url, object->path_of("serviceUrl"), /*allow_path=*/true)) {
+            api.service_url = *text;
+          }
+        }
+        // Stored as written; the policy module parses and checks the XML.
+        object->read("policy", api.policy);
+      });
 }
 
 // Reads the optional "path" key, normalized; absent means "" (every request).
@@ -507,7 +509,8 @@ bool Loader::read_api_path(ObjectReader& object, Api& api) {
   if (!is_valid_api_path(api.path)) {
     problems_.add(path,
                   "expected a URL path such as \"orders\" or \"v1/orders\" (no spaces, '?', "
-                  "'#' or empty segments), found " + quote(*text));
+                  "'#' or empty segments), found " +
+                      quote(*text));
     return false;
   }
   return true;
@@ -547,8 +550,8 @@ std::optional<std::string> Loader::read_url(element value, const std::string& pa
   std::string reason;
   std::optional<HttpUrl> url = parse_http_url(*text, allow_path, reason);
   if (!url) {
-    problems_.add(path, "expected an http:// or https:// URL (" + reason + "), found " +
-                            quote(*text));
+    problems_.add(path,
+                  "expected an http:// or https:// URL (" + reason + "), found " + quote(*text));
     return std::nullopt;
   }
   std::string normalized = *text;

@@ -14,8 +14,8 @@ constexpr size_t kQuoteLimit = 80;
 bool is_plain_key(std::string_view key) {
   if (key.empty()) return false;
   return std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -56,11 +56,21 @@ std::string quote(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += "\\u00";
@@ -120,8 +130,7 @@ std::optional<simdjson::dom::array> as_array(element value, const std::string& p
   return array;
 }
 
-std::optional<std::string> as_string(element value, const std::string& path,
-                                     Problems& problems) {
+std::optional<std::string> as_string(element value, const std::string& path, Problems& problems) {
   std::string_view text;
   if (value.get_string().get(text) != simdjson::SUCCESS) {
     problems.add(path, "expected a string, found " + describe(value));

@@ -49,8 +49,8 @@ std::string describe(simdjson::dom::element value);
 // [min, max]).
 std::optional<simdjson::dom::object> as_object(simdjson::dom::element value,
                                                const std::string& path, Problems& problems);
-std::optional<simdjson::dom::array> as_array(simdjson::dom::element value,
-                                             const std::string& path, Problems& problems);
+std::optional<simdjson::dom::array> as_array(simdjson::dom::element value, const std::string& path,
+                                             Problems& problems);
 std::optional<std::string> as_string(simdjson::dom::element value, const std::string& path,
                                      Problems& problems);
 std::optional<bool> as_bool(simdjson::dom::element value, const std::string& path,

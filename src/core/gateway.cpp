@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "admin/admin_server.hpp"
@@ -72,7 +72,8 @@ bool Gateway::reload() {
   const auto& new_listeners = loaded.config->gateway.listeners;
   bool listeners_changed = old_listeners.size() != new_listeners.size();
   for (size_t i = 0; !listeners_changed && i < new_listeners.size(); ++i) {
-    listeners_changed = old_listeners[i].address.to_string() != new_listeners[i].address.to_string();
+    listeners_changed =
+        old_listeners[i].address.to_string() != new_listeners[i].address.to_string();
   }
   if (listeners_changed) RG_WARN("reload: listener addresses changed; they take effect at restart");
   ++generation_;
@@ -163,7 +164,8 @@ int Gateway::run() {
   shared_->ktls_available = ktls.available;
 
   for (uint32_t w = 0; w < workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, *shared_, std::move(fds[w]), cpus[w % cpus.size()]));
+    workers_.push_back(
+        std::make_unique<Worker>(w, *shared_, std::move(fds[w]), cpus[w % cpus.size()]));
     const std::string failure = workers_.back()->start();
     if (!failure.empty()) {
       RG_ERROR("worker %u: %s", w, failure.c_str());

@@ -18,7 +18,9 @@ void log(LogLevel level, const char* format, ...) {
   gmtime_r(&ts.tv_sec, &utc);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
-  const char* name = level == LogLevel::kInfo ? "info" : level == LogLevel::kWarn ? "warn" : "error";
+  const char* name = level == LogLevel::kInfo   ? "info"
+                     : level == LogLevel::kWarn ? "warn"
+                                                : "error";
   // One fprintf call: stdio's lock keeps lines from different threads whole.
   std::fprintf(stderr, "%s.%03ldZ %s %s\n", when, ts.tv_nsec / 1000000, name, message);
 }

@@ -85,13 +85,16 @@ std::string Metrics::render() const {
        "Requests replayed on a fresh backend connection after a reused one failed.");
   line(out, "ringgate_retries_total", "", sum(&WorkerCounters::retries_total));
 
-  help(out, "ringgate_tls_handshakes_total", "counter", "TLS handshakes completed, full or resumed.");
-  line(out, "ringgate_tls_handshakes_total", "kind=\"full\"", sum(&WorkerCounters::tls_handshakes_full));
+  help(out, "ringgate_tls_handshakes_total", "counter",
+       "TLS handshakes completed, full or resumed.");
+  line(out, "ringgate_tls_handshakes_total", "kind=\"full\"",
+       sum(&WorkerCounters::tls_handshakes_full));
   line(out, "ringgate_tls_handshakes_total", "kind=\"resumed\"",
        sum(&WorkerCounters::tls_handshakes_resumed));
   help(out, "ringgate_tls_client_handshake_failures_total", "counter",
        "Client TLS handshakes on a TLS listener that failed.");
-  line(out, "ringgate_tls_client_handshake_failures_total", "", sum(&WorkerCounters::tls_client_failures));
+  line(out, "ringgate_tls_client_handshake_failures_total", "",
+       sum(&WorkerCounters::tls_client_failures));
   help(out, "ringgate_transport_connections_total", "counter",
        "Connections by record-layer mode (plain, userspace TLS, kernel TLS).");
   line(out, "ringgate_transport_connections_total", "mode=\"plain\"",
@@ -103,7 +106,8 @@ std::string Metrics::render() const {
 
   std::lock_guard lock(mu_);
   help(out, "ringgate_requests_total", "counter", "Requests answered, by API and status class.");
-  line(out, "ringgate_requests_total", "api=\"\",class=\"all\"", sum(&WorkerCounters::requests_total));
+  line(out, "ringgate_requests_total", "api=\"\",class=\"all\"",
+       sum(&WorkerCounters::requests_total));
   static const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (const auto& [api, slots] : apis_) {
     for (size_t cls = 0; cls < 6; ++cls) {
@@ -120,7 +124,9 @@ std::string Metrics::render() const {
   for (size_t status = 100; status < 600; ++status) {
     uint64_t total = 0;
     for (const auto& w : workers_) total += get(w->responses_by_status[status]);
-    if (total > 0) line(out, "ringgate_local_responses_total", "status=\"" + std::to_string(status) + "\"", total);
+    if (total > 0)
+      line(out, "ringgate_local_responses_total", "status=\"" + std::to_string(status) + "\"",
+           total);
   }
 
   help(out, "ringgate_backend_latency_seconds", "histogram",
@@ -134,7 +140,8 @@ std::string Metrics::render() const {
     } else {
       std::snprintf(le, sizeof le, "+Inf");
     }
-    line(out, "ringgate_backend_latency_seconds_bucket", std::string("le=\"") + le + "\"", cumulative);
+    line(out, "ringgate_backend_latency_seconds_bucket", std::string("le=\"") + le + "\"",
+         cumulative);
   }
   char sum_text[64];
   std::snprintf(sum_text, sizeof sum_text, "%.6f",
@@ -149,12 +156,18 @@ std::string Metrics::render() const {
     Counter PoolCounters::*member;
   };
   static const PoolMetric kPoolMetrics[] = {
-      {"ringgate_pool_idle_connections", "gauge", "Idle pooled backend connections per key.", &PoolCounters::idle},
-      {"ringgate_pool_open_connections", "gauge", "Open backend connections per key.", &PoolCounters::open},
-      {"ringgate_pool_hits_total", "counter", "Requests served on a pooled connection.", &PoolCounters::hits},
-      {"ringgate_pool_misses_total", "counter", "Requests that found no idle connection.", &PoolCounters::misses},
-      {"ringgate_pool_connects_total", "counter", "Backend connections opened.", &PoolCounters::connects},
-      {"ringgate_pool_connect_failures_total", "counter", "Backend connection attempts that failed.", &PoolCounters::connect_failures},
+      {"ringgate_pool_idle_connections", "gauge", "Idle pooled backend connections per key.",
+       &PoolCounters::idle},
+      {"ringgate_pool_open_connections", "gauge", "Open backend connections per key.",
+       &PoolCounters::open},
+      {"ringgate_pool_hits_total", "counter", "Requests served on a pooled connection.",
+       &PoolCounters::hits},
+      {"ringgate_pool_misses_total", "counter", "Requests that found no idle connection.",
+       &PoolCounters::misses},
+      {"ringgate_pool_connects_total", "counter", "Backend connections opened.",
+       &PoolCounters::connects},
+      {"ringgate_pool_connect_failures_total", "counter",
+       "Backend connection attempts that failed.", &PoolCounters::connect_failures},
   };
   for (const PoolMetric& m : kPoolMetrics) {
     help(out, m.name, m.type, m.text);

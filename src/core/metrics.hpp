@@ -31,10 +31,10 @@ struct ApiCounters {
 };
 
 struct PoolCounters {
-  Counter idle{0};     // gauge
-  Counter open{0};     // gauge: all connections of the key, idle or busy
-  Counter hits{0};     // request served by an idle pooled connection
-  Counter misses{0};   // request needed a new connection
+  Counter idle{0};    // gauge
+  Counter open{0};    // gauge: all connections of the key, idle or busy
+  Counter hits{0};    // request served by an idle pooled connection
+  Counter misses{0};  // request needed a new connection
   Counter connects{0};
   Counter connect_failures{0};
 };
@@ -45,7 +45,7 @@ struct WorkerCounters {
   Counter connections_rejected{0};
   Counter requests_total{0};
   Counter retries_total{0};
-  Counter backend_connections_active{0};  // gauge
+  Counter backend_connections_active{0};           // gauge
   std::array<Counter, 600> responses_by_status{};  // local error responses by status
   std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};

@@ -41,10 +41,18 @@ std::vector<http::HeaderEdit> to_edits(const std::vector<policy::SetHeader>& hea
     edit.name = h.name;
     edit.values = h.values;
     switch (h.action) {
-      case policy::HeaderAction::kOverride: edit.action = http::HeaderEditAction::kOverride; break;
-      case policy::HeaderAction::kSkip: edit.action = http::HeaderEditAction::kSkip; break;
-      case policy::HeaderAction::kAppend: edit.action = http::HeaderEditAction::kAppend; break;
-      case policy::HeaderAction::kDelete: edit.action = http::HeaderEditAction::kDelete; break;
+      case policy::HeaderAction::kOverride:
+        edit.action = http::HeaderEditAction::kOverride;
+        break;
+      case policy::HeaderAction::kSkip:
+        edit.action = http::HeaderEditAction::kSkip;
+        break;
+      case policy::HeaderAction::kAppend:
+        edit.action = http::HeaderEditAction::kAppend;
+        break;
+      case policy::HeaderAction::kDelete:
+        edit.action = http::HeaderEditAction::kDelete;
+        break;
     }
     edits.push_back(std::move(edit));
   }
@@ -60,7 +68,8 @@ bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
   addrinfo* result = nullptr;
   const std::string service = std::to_string(port);
   int rc = getaddrinfo(bare.c_str(), service.c_str(), &hints, &result);
@@ -143,12 +152,17 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       policy::check_references(
           parsed.policy,
           [&](std::string_view cert_id) { return store.get(std::string(cert_id)).has_value(); },
-          [&](std::string_view thumbprint) { return store.find_by_thumbprint(thumbprint).has_value(); },
-          [&](std::string_view backend_id) { return config->backends.count(std::string(backend_id)) > 0; },
+          [&](std::string_view thumbprint) {
+            return store.find_by_thumbprint(thumbprint).has_value();
+          },
+          [&](std::string_view backend_id) {
+            return config->backends.count(std::string(backend_id)) > 0;
+          },
           policy_problems);
     }
     if (!policy_problems.empty()) {
-      for (const auto& p : policy_problems) problems.push_back({where + ".policy", policy::describe(p)});
+      for (const auto& p : policy_problems)
+        problems.push_back({where + ".policy", policy::describe(p)});
       continue;
     }
     const policy::Policy& pol = parsed.policy;
@@ -169,7 +183,8 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     if (service->tls) {
       spec.tls = true;
       spec.sni = service->host;
-      if (spec.sni.size() > 2 && spec.sni.front() == '[') spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
+      if (spec.sni.size() > 2 && spec.sni.front() == '[')
+        spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
       if (const auto* backend = backend_for(*config, url)) {
         spec.verify_chain = backend->second.tls.validate_certificate_chain;
         spec.verify_name = backend->second.tls.validate_certificate_name;
@@ -177,7 +192,8 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       }
       std::optional<certs::StoredCertificate> cert;
       if (!pol.certificate_id.empty()) cert = store.get(pol.certificate_id);
-      if (!pol.certificate_thumbprint.empty()) cert = store.find_by_thumbprint(pol.certificate_thumbprint);
+      if (!pol.certificate_thumbprint.empty())
+        cert = store.find_by_thumbprint(pol.certificate_thumbprint);
       if (cert) spec.client_certificate = cert->certificate;
       // An IP literal is not sent as SNI (RFC 6066 §3); the name check then
       // looks at the certificate's IP addresses.
@@ -185,16 +201,18 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
                               inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
       if (!ip_literal) spec.key.sni = spec.sni;
-      spec.key.validation_profile = validation_profile(spec.verify_chain, spec.verify_name, spec.ca_file);
+      spec.key.validation_profile =
+          validation_profile(spec.verify_chain, spec.verify_name, spec.ca_file);
       if (spec.client_certificate) spec.key.thumbprint = spec.client_certificate->info().thumbprint;
     } else if (!pol.certificate_id.empty() || !pol.certificate_thumbprint.empty()) {
-      problems.push_back({where + ".policy",
-                          "authentication-certificate needs an https backend, not " + url});
+      problems.push_back(
+          {where + ".policy", "authentication-certificate needs an https backend, not " + url});
       continue;
     }
     spec.key_text = spec.key.to_string();
 
-    auto [it, inserted] = pool_by_key.emplace(spec.key_text, static_cast<uint32_t>(snapshot->pools.size()));
+    auto [it, inserted] =
+        pool_by_key.emplace(spec.key_text, static_cast<uint32_t>(snapshot->pools.size()));
     if (inserted) {
       if (!resolve_address(service->host, service->port, spec.address, error)) {
         problems.push_back({where + ".serviceUrl", error});
@@ -210,7 +228,8 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     route.request_edits = to_edits(pol.inbound_headers);
     if (pol.basic) {
       route.request_edits.push_back(
-          {"Authorization", http::HeaderEditAction::kOverride,
+          {"Authorization",
+           http::HeaderEditAction::kOverride,
            {"Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second)}});
     }
     route.response_edits = to_edits(pol.outbound_headers);

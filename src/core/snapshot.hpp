@@ -37,19 +37,19 @@ struct PoolSpec {
   std::string sni;  // server name for SNI and the name check
   bool verify_chain = true;
   bool verify_name = true;
-  std::string ca_file;  // empty: the system store
+  std::string ca_file;                                                 // empty: the system store
   std::shared_ptr<const certs::LoadedCertificate> client_certificate;  // null: none
 };
 
 struct RouteTarget {
   std::string api_id;
   http::ServiceUrl service;
-  uint32_t pool;                      // index into Snapshot::pools
+  uint32_t pool;  // index into Snapshot::pools
   // Backend request edits: <set-header> in <inbound>, then Authorization
   // from <authentication-basic>. Response edits: <set-header> in <outbound>.
   std::vector<http::HeaderEdit> request_edits;
   std::vector<http::HeaderEdit> response_edits;
-  uint32_t response_timeout_ms = 0;   // <forward-request timeout>; 0 = gateway default
+  uint32_t response_timeout_ms = 0;  // <forward-request timeout>; 0 = gateway default
 };
 
 struct ListenerTls {

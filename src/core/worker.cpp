@@ -215,8 +215,8 @@ void Worker::refill_pool(uint32_t pool_index) noexcept {
   for (uint32_t i = 0; i < count; ++i) {
     if (connect_backend(pool_index, true) == kNoSlot) break;
   }
-  if (count == 0 && wp.pool.retry_at_ms() > now_ms_ &&
-      wp.pool.idle_count() < settings.min_idle && !wp.refill_timer.armed()) {
+  if (count == 0 && wp.pool.retry_at_ms() > now_ms_ && wp.pool.idle_count() < settings.min_idle &&
+      !wp.refill_timer.armed()) {
     timers_.arm(wp.refill_timer, now_ms_, wp.pool.retry_at_ms() - now_ms_);
   }
 }
@@ -235,8 +235,8 @@ void Worker::begin_drain() noexcept {
   // exchange and then close (keep_alive is refused while draining).
   for (uint32_t i = 0; i < clients_.size(); ++i) {
     ClientConn& c = *clients_[i];
-    if (c.open && !c.closing && c.phase == ClientPhase::kIdle && !(c.req && c.req->parser.in_message()) &&
-        c.pending_in.empty()) {
+    if (c.open && !c.closing && c.phase == ClientPhase::kIdle &&
+        !(c.req && c.req->parser.in_message()) && c.pending_in.empty()) {
       close_client(i);
     }
   }
@@ -270,13 +270,14 @@ void Worker::dispatch(const io_uring_cqe& cqe) noexcept {
       break;
   }
   const bool client_op = ud.op == Op::kClientRecv || ud.op == Op::kClientSend;
-  const bool stale = client_op
-                         ? (ud.slot >= clients_.size() || clients_[ud.slot]->generation != ud.generation)
-                         : (ud.slot >= backends_.size() || backends_[ud.slot]->generation != ud.generation);
+  const bool stale =
+      client_op ? (ud.slot >= clients_.size() || clients_[ud.slot]->generation != ud.generation)
+                : (ud.slot >= backends_.size() || backends_[ud.slot]->generation != ud.generation);
   if (stale) {
     // Cannot happen while slots are freed only with no operation in flight;
     // still, never leak a provided buffer.
-    if (cqe.flags & IORING_CQE_F_BUFFER) buffers_.recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    if (cqe.flags & IORING_CQE_F_BUFFER)
+      buffers_.recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
     return;
   }
   switch (ud.op) {
@@ -460,7 +461,8 @@ void Worker::on_client_send(uint32_t slot, int res) noexcept {
     linger_client(slot);
     return;
   }
-  if (c.phase == ClientPhase::kIdle && c.req && !c.req->parser.in_message() && c.pending_in.empty()) {
+  if (c.phase == ClientPhase::kIdle && c.req && !c.req->parser.in_message() &&
+      c.pending_in.empty()) {
     release_request_state(c);
   }
   // A response waiting on this client's backpressure may read on.
@@ -480,7 +482,8 @@ RequestState& Worker::request_state(ClientConn& c) noexcept {
       c.req->parser.set_limits(snapshot_->limits);
     }
     c.req->parser.reset();
-    if (c.io.pending() == 0 && !c.send_posted) c.io.exchange_storage(c.req->send_out, c.req->send_wire);
+    if (c.io.pending() == 0 && !c.send_posted)
+      c.io.exchange_storage(c.req->send_out, c.req->send_wire);
   }
   return *c.req;
 }
@@ -547,7 +550,8 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   c.io.reset();
   c.io.trim(64 * 1024);
   release_request_state(c);
-  c.req.reset();  // not given back (cannot happen after reset(), but never leak state into a new connection)
+  c.req.reset();  // not given back (cannot happen after reset(), but never leak state into a new
+                  // connection)
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));
@@ -638,7 +642,8 @@ uint32_t Worker::connect_backend(uint32_t pool_index, bool spare) noexcept {
   bump(pool.counters->connects);
   bump(counters_.backend_connections_active);
   io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&b.address.storage), b.address.length);
+  io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&b.address.storage),
+                        b.address.length);
   io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendConnect, slot, b.generation));
   ++b.ops;
   b.timer.kind = kTimerBackendConnect;
@@ -886,7 +891,8 @@ void Worker::on_timer(TimerNode& node) noexcept {
     case kTimerClientBody: {
       ClientConn& c = *clients_[slot];
       if (c.closing) return;
-      if (c.phase == ClientPhase::kIdle || (c.phase == ClientPhase::kProxying && !c.response_started)) {
+      if (c.phase == ClientPhase::kIdle ||
+          (c.phase == ClientPhase::kProxying && !c.response_started)) {
         if (c.backend != kNoSlot) close_backend(c.backend);
         respond_local(slot, 408, true);
       } else {

@@ -6,8 +6,8 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,9 +22,9 @@
 #include "http/parser.hpp"
 #include "io/ring.hpp"
 #include "net/channel.hpp"
+#include "ringgate/user_data.hpp"
 #include "tls/context.hpp"
 #include "upstream/pool.hpp"
-#include "ringgate/user_data.hpp"
 
 struct io_uring_cqe;
 
@@ -75,7 +75,8 @@ enum TimerKind : uint8_t {
 };
 
 struct RequestState {
-  explicit RequestState(const http::ParserLimits& limits) : parser(http::MessageKind::kRequest, limits) {}
+  explicit RequestState(const http::ParserLimits& limits)
+      : parser(http::MessageKind::kRequest, limits) {}
   http::MessageParser parser;
   std::string backend_head;  // the rewritten head, kept for a replay
   // The connection's send buffers travel with the request state, so an idle
@@ -111,7 +112,7 @@ struct ClientConn {
   ApiCounters* api = nullptr;
   const std::vector<http::HeaderEdit>* response_edits = nullptr;  // kept alive by snapshot_
   std::shared_ptr<const Snapshot> pinned;  // set only when the route edits responses
-  std::string api_id;  // for log lines
+  std::string api_id;                      // for log lines
   bool request_done = false;
   bool response_started = false;
   bool keep_alive = true;
@@ -270,9 +271,9 @@ class Worker {
 
   std::shared_ptr<const Snapshot> snapshot_;
   uint64_t snapshot_generation_ = 0;
-  std::vector<uint32_t> pool_of_spec_;           // snapshot pool index → worker pool
-  std::vector<ApiCounters*> api_of_route_;       // snapshot route index → counters
-  std::deque<WorkerPool> pools_;  // a deque: timers point into its elements
+  std::vector<uint32_t> pool_of_spec_;      // snapshot pool index → worker pool
+  std::vector<ApiCounters*> api_of_route_;  // snapshot route index → counters
+  std::deque<WorkerPool> pools_;            // a deque: timers point into its elements
   std::unordered_map<std::string, uint32_t> pool_by_key_;
 
   std::vector<std::unique_ptr<ClientConn>> clients_;
@@ -284,7 +285,7 @@ class Worker {
   uint32_t live_clients_ = 0;
   std::vector<std::unique_ptr<RequestState>> spare_requests_;
   tls::SessionCache sessions_;  // per pool key, for TLS resumption
-  std::string scratch_;  // reused: backend target, pipelined input
+  std::string scratch_;         // reused: backend target, pipelined input
 
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;

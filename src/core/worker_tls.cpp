@@ -106,7 +106,8 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   timers_.cancel(b.timer);
   const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
-  bump(transport->session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
+  bump(transport->session_reused() ? counters_.tls_handshakes_resumed
+                                   : counters_.tls_handshakes_full);
   b.io.ktls_wanted = shared_.ktls_available;
   if (!b.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   backend_ready(slot);
@@ -175,8 +176,10 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   auto* transport = static_cast<tls::TlsTransport*>(io.transport());
   tls::KtlsParams params;
   std::string error;
-  if (transport == nullptr || !transport->ktls_rx_ready() || !transport->ktls_params(params, error)) {
-    RG_INFO("kTLS: %s stays on userspace TLS: %s", who, error.empty() ? "records buffered" : error.c_str());
+  if (transport == nullptr || !transport->ktls_rx_ready() ||
+      !transport->ktls_params(params, error)) {
+    RG_INFO("kTLS: %s stays on userspace TLS: %s", who,
+            error.empty() ? "records buffered" : error.c_str());
     bump(counters_.transport_userspace_tls);
     return true;
   }
@@ -210,7 +213,8 @@ int Worker::read_control_record(int fd, const char* who) noexcept {
     case tls::ControlRecordAction::kClosed:
       return 1;
     case tls::ControlRecordAction::kError:
-      RG_WARN("kTLS: %s: %s", who, verdict.reason != nullptr ? verdict.reason : "unexpected record");
+      RG_WARN("kTLS: %s: %s", who,
+              verdict.reason != nullptr ? verdict.reason : "unexpected record");
       return -1;
   }
   return -1;

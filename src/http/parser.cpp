@@ -35,7 +35,8 @@ struct MessageParser::Callbacks {
 
   static int on_url(llhttp_t* p, const char* at, size_t len) noexcept {
     MessageParser& m = self(p);
-    if (m.url_.length + len > m.limits_.max_url_bytes) return m.fail(414, "request target too long");
+    if (m.url_.length + len > m.limits_.max_url_bytes)
+      return m.fail(414, "request target too long");
     m.append_span(m.url_, at, len);
     return kContinue;
   }
@@ -50,7 +51,8 @@ struct MessageParser::Callbacks {
     MessageParser& m = self(p);
     if (m.state_ == State::kBody) return m.on_trailer_bytes(len, !m.field_open_, 431);
     if (!m.field_open_) {
-      if (m.spans_.size() >= m.limits_.max_header_count) return m.fail(431, "too many header fields");
+      if (m.spans_.size() >= m.limits_.max_header_count)
+        return m.fail(431, "too many header fields");
       m.spans_.emplace_back();
       m.field_open_ = true;
     }
@@ -89,7 +91,8 @@ struct MessageParser::Callbacks {
 
   static int on_body(llhttp_t* p, const char* at, size_t len) noexcept {
     MessageParser& m = self(p);
-    if (len > m.limits_.max_body_bytes - m.body_bytes_) return m.fail(413, "body larger than the limit");
+    if (len > m.limits_.max_body_bytes - m.body_bytes_)
+      return m.fail(413, "body larger than the limit");
     m.body_bytes_ += len;
     m.sink_->on_body(at, len);
     return kContinue;
@@ -177,7 +180,8 @@ int MessageParser::on_head_complete() noexcept {
   if (!build_head()) return kAbort;
   state_ = State::kBody;
   head_done_now_ = true;
-  bool has_body = head_.framing == BodyFraming::kChunked || head_.framing == BodyFraming::kUntilClose ||
+  bool has_body = head_.framing == BodyFraming::kChunked ||
+                  head_.framing == BodyFraming::kUntilClose ||
                   (head_.framing == BodyFraming::kLength && head_.content_length > 0);
   // Without a body llhttp completes the message at once (our
   // on_message_complete pauses there); with one, pause so that the caller
@@ -313,7 +317,9 @@ ParseResult MessageParser::feed(const char* data, size_t len, BodySink& sink) no
 ParseResult MessageParser::execute(const char* data, size_t len) noexcept {
   const bool in_head = state_ == State::kIdle || state_ == State::kHead;
   size_t n = len;
-  if (in_head) n = std::min<size_t>(len, limits_.max_header_bytes - std::min(head_bytes_, limits_.max_header_bytes));
+  if (in_head)
+    n = std::min<size_t>(
+        len, limits_.max_header_bytes - std::min(head_bytes_, limits_.max_header_bytes));
   if (paused_) {
     llhttp_resume(&llhttp_);
     paused_ = false;

@@ -140,15 +140,15 @@ class MessageParser {
   MessageKind kind_;
   ParserLimits limits_;
   State state_ = State::kIdle;
-  bool paused_ = false;          // llhttp is paused by one of our callbacks
+  bool paused_ = false;  // llhttp is paused by one of our callbacks
   bool expect_no_body_ = false;
   bool head_done_now_ = false;     // set by callbacks during one execute()
   bool message_done_now_ = false;  // set by callbacks during one execute()
   bool field_open_ = false;        // the last header callback was for a name
   BodySink* sink_ = nullptr;       // valid during feed() only
 
-  uint32_t head_bytes_ = 0;      // bytes of the current head fed so far
-  uint64_t trailer_bytes_ = 0;   // trailer and chunk-extension bytes
+  uint32_t head_bytes_ = 0;     // bytes of the current head fed so far
+  uint64_t trailer_bytes_ = 0;  // trailer and chunk-extension bytes
   uint32_t trailer_count_ = 0;
   uint64_t body_bytes_ = 0;
 

@@ -320,7 +320,8 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   bump(counters_.requests_total);
   // A body delimited by closing (from the backend, or chunked towards an
   // HTTP/1.0 client) ends the client connection too.
-  if (draining_ || http::client_response_framing(head, c.version_minor) == http::BodyFraming::kUntilClose) {
+  if (draining_ ||
+      http::client_response_framing(head, c.version_minor) == http::BodyFraming::kUntilClose) {
     c.keep_alive = false;
   }
   if (c.response_edits == nullptr) {
@@ -338,8 +339,8 @@ void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
   const uint32_t b = c.backend;
   BackendConn& bc = *backends_[b];
   ++bc.requests;
-  const bool reusable = backend_reusable && c.request_done && bc.parser.head().keep_alive &&
-                        bc.io.pending() == 0;
+  const bool reusable =
+      backend_reusable && c.request_done && bc.parser.head().keep_alive && bc.io.pending() == 0;
   c.backend = kNoSlot;
   bc.client = kNoSlot;
   timers_.cancel(bc.timer);

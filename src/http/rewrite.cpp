@@ -33,7 +33,8 @@ HeaderRole classify(std::string_view name) noexcept {
       if (equals_ignore_case(name, "expect")) return HeaderRole::kExpect;
       break;
     case 7:
-      if (equals_ignore_case(name, "trailer") || equals_ignore_case(name, "upgrade")) return HeaderRole::kHopByHop;
+      if (equals_ignore_case(name, "trailer") || equals_ignore_case(name, "upgrade"))
+        return HeaderRole::kHopByHop;
       break;
     case 10:
       if (equals_ignore_case(name, "connection") || equals_ignore_case(name, "keep-alive")) {
@@ -90,7 +91,8 @@ class ConnectionOptions {
   bool names(std::string_view header_name) const noexcept {
     if (overflow_) {
       for (const Header& h : headers_) {
-        if (equals_ignore_case(h.name, "connection") && list_contains(h.value, header_name)) return true;
+        if (equals_ignore_case(h.name, "connection") && list_contains(h.value, header_name))
+          return true;
       }
       return false;
     }
@@ -130,11 +132,12 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out.append("\r\n");
 }
 
-void append_x_forwarded_for(std::string& out, const MessageHead& request, const ConnectionOptions& options,
-                            std::string_view client_address) {
+void append_x_forwarded_for(std::string& out, const MessageHead& request,
+                            const ConnectionOptions& options, std::string_view client_address) {
   out.append("X-Forwarded-For: ");
   for (const Header& h : request.headers) {
-    if (classify(h.name) != HeaderRole::kForwardedFor || options.names(h.name) || h.value.empty()) continue;
+    if (classify(h.name) != HeaderRole::kForwardedFor || options.names(h.name) || h.value.empty())
+      continue;
     out.append(h.value);
     out.append(", ");
   }
@@ -144,7 +147,8 @@ void append_x_forwarded_for(std::string& out, const MessageHead& request, const 
 
 }  // namespace
 
-void append_backend_request_head(std::string& out, const MessageHead& request, const RequestRewrite& rw) {
+void append_backend_request_head(std::string& out, const MessageHead& request,
+                                 const RequestRewrite& rw) {
   out.append(request.method);
   out.push_back(' ');
   out.append(rw.backend_target);
@@ -153,7 +157,8 @@ void append_backend_request_head(std::string& out, const MessageHead& request, c
 
   ConnectionOptions options(request.headers);
   for (const Header& h : request.headers) {
-    if (classify(h.name) == HeaderRole::kForward && !options.names(h.name)) append_header(out, h.name, h.value);
+    if (classify(h.name) == HeaderRole::kForward && !options.names(h.name))
+      append_header(out, h.name, h.value);
   }
   append_x_forwarded_for(out, request, options, rw.client_address);
   append_header(out, "X-Forwarded-Proto", rw.client_tls ? "https" : "http");
@@ -175,13 +180,15 @@ void append_backend_request_head(std::string& out, const MessageHead& request, c
   out.append("\r\n");
 }
 
-BodyFraming client_response_framing(const MessageHead& response, uint8_t client_version_minor) noexcept {
-  if (response.framing == BodyFraming::kChunked && client_version_minor == 0) return BodyFraming::kUntilClose;
+BodyFraming client_response_framing(const MessageHead& response,
+                                    uint8_t client_version_minor) noexcept {
+  if (response.framing == BodyFraming::kChunked && client_version_minor == 0)
+    return BodyFraming::kUntilClose;
   return response.framing;
 }
 
-void append_client_response_head(std::string& out, const MessageHead& response, bool keep_alive_to_client,
-                                 uint8_t client_version_minor) {
+void append_client_response_head(std::string& out, const MessageHead& response,
+                                 bool keep_alive_to_client, uint8_t client_version_minor) {
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<uint64_t>(response.status));
   out.push_back(' ');
@@ -191,7 +198,9 @@ void append_client_response_head(std::string& out, const MessageHead& response, 
   ConnectionOptions options(response.headers);
   for (const Header& h : response.headers) {
     HeaderRole role = classify(h.name);
-    if (role == HeaderRole::kHopByHop || role == HeaderRole::kContentLength || options.names(h.name)) continue;
+    if (role == HeaderRole::kHopByHop || role == HeaderRole::kContentLength ||
+        options.names(h.name))
+      continue;
     append_header(out, h.name, h.value);
   }
 

@@ -30,12 +30,14 @@ struct RequestRewrite {
 // http|https and X-Forwarded-Host the original Host. Framing: kLength →
 // "Content-Length: n", kChunked → "Transfer-Encoding: chunked", kNone →
 // nothing. Ends with the blank line.
-void append_backend_request_head(std::string& out, const MessageHead& request, const RequestRewrite& rw);
+void append_backend_request_head(std::string& out, const MessageHead& request,
+                                 const RequestRewrite& rw);
 
 // How the body of `response` must be framed towards a client speaking
 // HTTP/1.<client_version_minor>: a chunked response to an HTTP/1.0 client can
 // only be delimited by closing (kUntilClose: send decoded bytes, then close).
-BodyFraming client_response_framing(const MessageHead& response, uint8_t client_version_minor) noexcept;
+BodyFraming client_response_framing(const MessageHead& response,
+                                    uint8_t client_version_minor) noexcept;
 
 // Appends the response head for the client: "HTTP/1.1 status reason\r\n", the
 // backend's headers minus hop-by-hop ones, then the framing of
@@ -44,8 +46,8 @@ BodyFraming client_response_framing(const MessageHead& response, uint8_t client_
 // "Transfer-Encoding: chunked"; kUntilClose → none and "Connection: close".
 // "Connection: close" also when !keep_alive_to_client, and "Connection:
 // keep-alive" for HTTP/1.0 clients kept alive. 1xx heads get no Connection.
-void append_client_response_head(std::string& out, const MessageHead& response, bool keep_alive_to_client,
-                                 uint8_t client_version_minor);
+void append_client_response_head(std::string& out, const MessageHead& response,
+                                 bool keep_alive_to_client, uint8_t client_version_minor);
 
 // Appends one chunk: "<hex len>\r\n" + data + "\r\n". len 0 appends nothing
 // (a zero-size chunk would end the body).

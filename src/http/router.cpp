@@ -66,7 +66,8 @@ void Router::insert(std::string_view key, uint32_t api_index) {
   if (find(hash, key) != nullptr) return;  // an earlier API owns this path
   size_t i = hash & mask_;
   while (slots_[i].api_index != kEmptySlot) i = (i + 1) & mask_;
-  slots_[i] = Slot{hash, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(key.size()), api_index};
+  slots_[i] =
+      Slot{hash, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(key.size()), api_index};
   keys_.append(key);
   ++route_count_;
 }
@@ -76,7 +77,8 @@ const Router::Slot* Router::find(uint64_t hash, std::string_view key) const noex
   size_t i = hash & mask_;
   while (slots_[i].api_index != kEmptySlot) {
     const Slot& s = slots_[i];
-    if (s.hash == hash && std::string_view(keys_).substr(s.key_offset, s.key_length) == key) return &s;
+    if (s.hash == hash && std::string_view(keys_).substr(s.key_offset, s.key_length) == key)
+      return &s;
     i = (i + 1) & mask_;
   }
   return nullptr;
@@ -152,8 +154,22 @@ bool is_host_name_char(char c) noexcept {
 bool is_path_char(char c) noexcept {
   if (is_host_name_char(c)) return true;
   switch (c) {
-    case '/': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '%':
+    case '/':
+    case '~':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '%':
       return true;
     default:
       return false;
@@ -254,7 +270,8 @@ std::optional<ServiceUrl> parse_service_url(std::string_view url, std::string& e
   }
   for (char c : path) {
     if (!is_path_char(c)) {
-      error = concat({"URL '", url, "': the path contains a character that must be percent-encoded"});
+      error =
+          concat({"URL '", url, "': the path contains a character that must be percent-encoded"});
       return std::nullopt;
     }
   }
@@ -275,7 +292,8 @@ std::optional<ServiceUrl> parse_service_url(std::string_view url, std::string& e
 
 void append_backend_target(std::string& out, std::string_view base_path, const RouteMatch& m) {
   std::string_view remainder = m.remainder;
-  if (!base_path.empty() && base_path.back() == '/' && !remainder.empty() && remainder.front() == '/') {
+  if (!base_path.empty() && base_path.back() == '/' && !remainder.empty() &&
+      remainder.front() == '/') {
     remainder.remove_prefix(1);
   }
   out.append(base_path);

@@ -68,8 +68,9 @@ struct ServiceUrl {
   bool tls = false;
   std::string host;  // name or address; IPv6 without brackets
   uint16_t port = 0;
-  std::string base_path;    // "" or "/api" — no trailing slash
-  std::string host_header;  // "host" for the scheme's default port, else "host:port"; IPv6 in brackets
+  std::string base_path;  // "" or "/api" — no trailing slash
+  std::string
+      host_header;  // "host" for the scheme's default port, else "host:port"; IPv6 in brackets
   // "https://host:port" (port always present; IPv6 in brackets).
   std::string origin() const;
 };

@@ -23,7 +23,9 @@ class Channel {
 
   // The transport; null means plain TCP with no copy on the way in.
   Transport* transport() const noexcept { return transport_.get(); }
-  void set_transport(std::unique_ptr<Transport> transport) noexcept { transport_ = std::move(transport); }
+  void set_transport(std::unique_ptr<Transport> transport) noexcept {
+    transport_ = std::move(transport);
+  }
   std::unique_ptr<Transport> release_transport() noexcept { return std::move(transport_); }
 
   // Application bytes to send, in order.
@@ -41,7 +43,9 @@ class Channel {
   void on_sent(size_t n) noexcept { offset_ += n; }
 
   // Bytes queued or in flight.
-  size_t pending() const noexcept { return out_.size() + wire_next_.size() + (wire_.size() - offset_); }
+  size_t pending() const noexcept {
+    return out_.size() + wire_next_.size() + (wire_.size() - offset_);
+  }
   // Application bytes queued and not yet handed to the transport.
   size_t queued_app_bytes() const noexcept { return out_.size(); }
 

@@ -15,7 +15,8 @@ bool to_sockaddr(const config::SocketAddress& address, sockaddr_storage& out, so
   std::memset(&out, 0, sizeof out);
   std::string host = address.host;
   if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
   if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;

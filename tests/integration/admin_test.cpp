@@ -1,12 +1,12 @@
 // The admin listener (DESIGN §5, §7): /healthz and /metrics behind the bearer token.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <regex>
 #include <string>
 #include <thread>
-#include <chrono>
 
 #include "harness.hpp"
 
@@ -39,22 +39,16 @@ class Admin : public ::testing::Test {
   std::unique_ptr<Gateway> gateway_;
 };
 
-TEST_F(Admin, HealthzWithTokenIs200) {
-  EXPECT_EQ(admin_get("/healthz", {bearer()}).status, 200);
-}
+TEST_F(Admin, HealthzWithTokenIs200) { EXPECT_EQ(admin_get("/healthz", {bearer()}).status, 200); }
 
-TEST_F(Admin, HealthzWithoutTokenIs401) {
-  EXPECT_EQ(admin_get("/healthz", {}).status, 401);
-}
+TEST_F(Admin, HealthzWithoutTokenIs401) { EXPECT_EQ(admin_get("/healthz", {}).status, 401); }
 
 TEST_F(Admin, WrongTokenIs401) {
   EXPECT_EQ(admin_get("/healthz", {"Authorization: Bearer not-the-token"}).status, 401);
   EXPECT_EQ(admin_get("/metrics", {"Authorization: Basic dXNlcjpwYXNz"}).status, 401);
 }
 
-TEST_F(Admin, MetricsWithoutTokenIs401) {
-  EXPECT_EQ(admin_get("/metrics", {}).status, 401);
-}
+TEST_F(Admin, MetricsWithoutTokenIs401) { EXPECT_EQ(admin_get("/metrics", {}).status, 401); }
 
 TEST_F(Admin, MetricsArePrometheusTextWithRequestCounter) {
   RawClient client(gateway_->port());
@@ -86,7 +80,8 @@ TEST_F(Admin, StartupLogsWhetherKernelTlsIsAvailable) {
   std::getline(std::ifstream("/proc/sys/net/ipv4/tcp_available_ulp"), ulps);
   if (m[1] == "unavailable") {
     EXPECT_NE(m[2].str().find("TCP_ULP tls"), std::string::npos) << m[0];
-    EXPECT_EQ(ulps.find("tls"), std::string::npos) << "the kernel lists tls but ringgate said " << m[0];
+    EXPECT_EQ(ulps.find("tls"), std::string::npos)
+        << "the kernel lists tls but ringgate said " << m[0];
   }
 }
 

@@ -1,9 +1,8 @@
 // ringgate's command line (issue 2, acceptance 5; DESIGN §6): --check-config
 // names every mistake with its JSON path, --version, and --config refusing a
 // broken file.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <regex>
 

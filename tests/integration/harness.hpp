@@ -152,7 +152,7 @@ CommandResult curl(const std::vector<std::string>& args, Millis timeout = Millis
 struct WrkSummary {
   bool parsed = false;  // the "N requests in" line was found
   uint64_t requests = 0;
-  uint64_t non_2xx_3xx = 0;  // "Non-2xx or 3xx responses: N" (0 when absent)
+  uint64_t non_2xx_3xx = 0;     // "Non-2xx or 3xx responses: N" (0 when absent)
   uint64_t connect_errors = 0;  // "Socket errors: connect A, read B, write C, timeout D"
   uint64_t read_errors = 0;
   uint64_t write_errors = 0;
@@ -169,7 +169,7 @@ struct HttpResponse {
   int status = 0;
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;  // in order, as received
-  std::string body;  // de-chunked
+  std::string body;                                          // de-chunked
   bool chunked = false;
 
   // First value of the header `name` (case-insensitive), or nullopt.
@@ -372,7 +372,7 @@ struct GatewayOptions {
 
 // The config document for `options` with the given ports; `token_file` as written.
 std::string gateway_config_json(const GatewayOptions& options, uint16_t port, uint16_t admin_port,
-                                 const std::string& token_file);
+                                const std::string& token_file);
 
 class Gateway {
  public:

@@ -2,13 +2,12 @@
 // scripted in-process TCP server for behaviours nginx cannot produce.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
@@ -31,7 +30,7 @@ constexpr const char* kEchoModuleCandidates[] = {
 
 std::string echo_module_path() {
   for (const char* candidate : kEchoModuleCandidates) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(candidate, &st) == 0) return candidate;
   }
   return {};
@@ -106,13 +105,11 @@ void wait_until_accepting(Process& process, uint16_t port, Millis timeout) {
   while (!port_accepts(port)) {
     if (!process.running()) {
       throw std::runtime_error(process.name() + " exited before accepting on port " +
-                               std::to_string(port) + "; stderr:\n" +
-                               tail(process.stderr_text()));
+                               std::to_string(port) + "; stderr:\n" + tail(process.stderr_text()));
     }
     if (Clock::now() >= deadline) {
-      throw std::runtime_error(process.name() + " did not accept on port " +
-                               std::to_string(port) + " in time; stderr:\n" +
-                               tail(process.stderr_text()));
+      throw std::runtime_error(process.name() + " did not accept on port " + std::to_string(port) +
+                               " in time; stderr:\n" + tail(process.stderr_text()));
     }
     std::this_thread::sleep_for(Millis(10));
   }
@@ -173,10 +170,10 @@ NginxBackend::NginxBackend(NginxOptions options) {
   write_file(dir_.file("www/big.bin"), big_file());
   port_ = free_port();
   write_file(dir_.file("nginx.conf"), nginx_config(dir_.path(), port_, options));
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{kNginx, "-p", dir_.path(), "-c", dir_.file("nginx.conf"), "-e",
-                               "stderr"},
-      dir_.path(), "nginx");
+  process_ =
+      std::make_unique<Process>(std::vector<std::string>{kNginx, "-p", dir_.path(), "-c",
+                                                         dir_.file("nginx.conf"), "-e", "stderr"},
+                                dir_.path(), "nginx");
   wait_until_accepting(*process_, port_, Millis(10000));
 }
 
@@ -198,7 +195,7 @@ std::string NginxBackend::origin() const { return "http://127.0.0.1:" + std::to_
 struct ScriptedBackend::Connection {
   int fd = -1;
   std::string buf;
-  size_t requests = 0;   // complete requests on this connection
+  size_t requests = 0;        // complete requests on this connection
   bool head_counted = false;  // the head at the front of buf is already in requests_seen_
   bool open = true;
   std::vector<std::pair<Clock::time_point, std::string>> pending;  // delayed answers
@@ -238,9 +235,7 @@ ScriptedBackend::~ScriptedBackend() {
   ::close(wake_fds_[1]);
 }
 
-std::string ScriptedBackend::origin() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string ScriptedBackend::origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::string ScriptedBackend::received() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -299,11 +294,12 @@ void ScriptedBackend::run() {
       c->pending.erase(c->pending.begin(), due_end);
       for (const auto& line : lines) answer(*c, line);
     }
-    conns_.erase(std::remove_if(conns_.begin(), conns_.end(), [](const auto& c) {
-                   if (c->open) return false;
-                   ::close(c->fd);
-                   return true;
-                 }),
+    conns_.erase(std::remove_if(conns_.begin(), conns_.end(),
+                                [](const auto& c) {
+                                  if (c->open) return false;
+                                  ::close(c->fd);
+                                  return true;
+                                }),
                  conns_.end());
   }
 }

@@ -44,8 +44,8 @@ bool has_token(std::string_view list, std::string_view token) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string item = trim(list.substr(start, comma == std::string_view::npos ? list.npos
-                                                                               : comma - start));
+    std::string item =
+        trim(list.substr(start, comma == std::string_view::npos ? list.npos : comma - start));
     if (iequals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -284,9 +284,9 @@ std::optional<HttpResponse> RawClient::read_response(Millis timeout, bool head_r
 std::optional<HttpResponse> RawClient::read_final_response(Millis timeout, bool head_request) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    auto response = read_response(std::max(Millis(0), std::chrono::duration_cast<Millis>(
-                                                          deadline - Clock::now())),
-                                  head_request);
+    auto response = read_response(
+        std::max(Millis(0), std::chrono::duration_cast<Millis>(deadline - Clock::now())),
+        head_request);
     if (!response || response->status >= 200) return response;
   }
 }

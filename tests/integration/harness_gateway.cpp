@@ -1,7 +1,6 @@
 // Gateway: a ringgate process on free ports with a config written for the test.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <iostream>
 #include <random>
@@ -44,7 +43,7 @@ std::string random_token() {
 }  // namespace
 
 std::string gateway_config_json(const GatewayOptions& options, uint16_t port, uint16_t admin_port,
-                                 const std::string& token_file) {
+                                const std::string& token_file) {
   std::string g;
   g += "{\n  \"gateway\": {\n";
   g += "    \"workers\": " + std::to_string(options.workers) + ",\n";
@@ -80,18 +79,17 @@ Gateway::Gateway(GatewayOptions options) {
   ::mkdir(dir_.file("state").c_str(), 0700);
   config_path_ = dir_.file("ringgate.json");
   write_file(config_path_, gateway_config_json(options, port_, admin_port_, "admin.token"));
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{binary, "--config", config_path_}, dir_.path(), "ringgate");
+  process_ = std::make_unique<Process>(std::vector<std::string>{binary, "--config", config_path_},
+                                       dir_.path(), "ringgate");
 
   auto deadline = Clock::now() + Millis(15000);
   for (uint16_t port : {port_, admin_port_}) {
     while (!port_accepts(port)) {
       if (!process_->running()) {
-        throw std::runtime_error("ringgate exited (code " +
-                                 std::to_string(process_->wait_exit(Millis(0)).value_or(-1)) +
-                                 ") before accepting on " + std::to_string(port) +
-                                 "; config:\n" + read_file(config_path_) + "stderr:\n" +
-                                 tail(process_->stderr_text()));
+        throw std::runtime_error(
+            "ringgate exited (code " + std::to_string(process_->wait_exit(Millis(0)).value_or(-1)) +
+            ") before accepting on " + std::to_string(port) + "; config:\n" +
+            read_file(config_path_) + "stderr:\n" + tail(process_->stderr_text()));
       }
       if (Clock::now() >= deadline) {
         throw std::runtime_error("ringgate did not accept on port " + std::to_string(port) +

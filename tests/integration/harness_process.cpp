@@ -1,6 +1,4 @@
 // Harness utilities, TempDir, Process, run_command and wrk output parsing.
-#include "harness.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +16,8 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+
+#include "harness.hpp"
 
 extern char** environ;
 
@@ -112,7 +112,7 @@ void write_file(const std::string& path, std::string_view data, unsigned mode) {
 }
 
 bool is_executable(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
@@ -155,8 +155,8 @@ long long elapsed_ms(Clock::time_point start) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                      "/ringgate-itest-XXXXXX";
+  std::string templ =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ringgate-itest-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error(errno_text("mkdtemp " + templ));
@@ -173,8 +173,8 @@ TempDir::~TempDir() {
 // ---------------------------------------------------------------------------
 // Process
 
-Process::Process(std::vector<std::string> argv, const std::string& log_dir,
-                 const std::string& name, std::vector<std::string> extra_env)
+Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& name,
+                 std::vector<std::string> extra_env)
     : name_(name),
       stdout_path_(log_dir + "/" + name + ".stdout"),
       stderr_path_(log_dir + "/" + name + ".stderr") {
@@ -211,7 +211,7 @@ Process::Process(std::vector<std::string> argv, const std::string& log_dir,
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl{};
+    struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &dfl, nullptr);
     ::dup2(null_fd, STDIN_FILENO);

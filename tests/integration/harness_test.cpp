@@ -1,20 +1,19 @@
 // The harness checked on its own, against nginx and the scripted backend
 // directly (no ringgate): when a gateway test fails, these say whether the
 // harness or the gateway is at fault.
+#include "harness.hpp"
+
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include "harness.hpp"
-
 namespace ringgate::itest {
 namespace {
 
-#define REQUIRE_NGINX()                                                             \
-  do {                                                                              \
+#define REQUIRE_NGINX()                                                                 \
+  do {                                                                                  \
     if (!NginxBackend::available()) GTEST_SKIP() << "nginx or its echo module missing"; \
   } while (0)
 
@@ -46,8 +45,8 @@ TEST(Harness, TempDirIsRemovedAtTheEnd) {
 
 TEST(Harness, ProcessCapturesOutputAndExitCode) {
   TempDir dir;
-  Process p({"/bin/sh", "-c", "echo out; echo err >&2; echo $HARNESS_X; exit 3"}, dir.path(),
-            "sh", {"HARNESS_X=from-env"});
+  Process p({"/bin/sh", "-c", "echo out; echo err >&2; echo $HARNESS_X; exit 3"}, dir.path(), "sh",
+            {"HARNESS_X=from-env"});
   EXPECT_EQ(p.wait_exit(Millis(5000)), 3);
   EXPECT_EQ(p.stdout_text(), "out\nfrom-env\n");
   EXPECT_EQ(p.stderr_text(), "err\n");
@@ -229,8 +228,8 @@ TEST(Harness, WrkAgainstNginxReportsNoErrors) {
   REQUIRE_NGINX();
   if (!is_executable("/usr/bin/wrk")) GTEST_SKIP() << "wrk missing";
   NginxBackend nginx;
-  CommandResult r = run_command({"/usr/bin/wrk", "-t1", "-c8", "-d1s", nginx.origin() + "/api/w"},
-                                Millis(20000));
+  CommandResult r =
+      run_command({"/usr/bin/wrk", "-t1", "-c8", "-d1s", nginx.origin() + "/api/w"}, Millis(20000));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   WrkSummary s = parse_wrk_output(r.out);
   ASSERT_TRUE(s.parsed) << r.out;
@@ -242,8 +241,8 @@ TEST(Harness, WrkAgainstNginxReportsNoErrors) {
 TEST(Harness, ScriptedBackendAnswersAndRecordsRawBytes) {
   ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
   RawClient c(backend.port());
-  std::string chunked = make_request("POST", "/a", {"Transfer-Encoding: chunked"}) +
-                        chunked_encoding("hello", 2);
+  std::string chunked =
+      make_request("POST", "/a", {"Transfer-Encoding: chunked"}) + chunked_encoding("hello", 2);
   std::string with_length = make_request("PUT", "/b", {}, std::string_view("xyz"));
   ASSERT_TRUE(c.send(chunked + with_length));
   auto first = c.read_response();

@@ -40,8 +40,8 @@ class HostileInput : public ::testing::Test {
   }
 
   void expect_backend_saw_no_smuggled_request() {
-    EXPECT_EQ(backend_->received().find("/smuggled"), std::string::npos)
-        << "backend received:\n" << backend_->received();
+    EXPECT_EQ(backend_->received().find("/smuggled"), std::string::npos) << "backend received:\n"
+                                                                         << backend_->received();
   }
 
   void expect_backend_saw_nothing() {
@@ -55,17 +55,17 @@ class HostileInput : public ::testing::Test {
 TEST_F(HostileInput, ContentLengthWithTransferEncodingIs400) {
   expect_rejected(
       "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + std::string(kSmuggled),
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+          std::string(kSmuggled),
       400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }
 
 TEST_F(HostileInput, TwoDifferentContentLengthsAre400) {
-  expect_rejected(
-      "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 0\r\nContent-Length: " +
-          std::to_string(kSmuggled.size()) + "\r\n\r\n" + std::string(kSmuggled),
-      400);
+  expect_rejected("POST /api/a HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 0\r\nContent-Length: " +
+                      std::to_string(kSmuggled.size()) + "\r\n\r\n" + std::string(kSmuggled),
+                  400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }
@@ -73,25 +73,24 @@ TEST_F(HostileInput, TwoDifferentContentLengthsAre400) {
 TEST_F(HostileInput, ChunkedNotLastTransferEncodingIs400) {
   expect_rejected(
       "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
-      "0\r\n\r\n" + std::string(kSmuggled),
-      400);
-  expect_backend_saw_nothing();
-  expect_backend_saw_no_smuggled_request();
-}
-
-TEST_F(HostileInput, ObsFoldIs400) {
-  expect_rejected(
-      "GET /api/a HTTP/1.1\r\nHost: gw.test\r\nX-Folded: first\r\n second\r\n\r\n" +
+      "0\r\n\r\n" +
           std::string(kSmuggled),
       400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }
 
+TEST_F(HostileInput, ObsFoldIs400) {
+  expect_rejected("GET /api/a HTTP/1.1\r\nHost: gw.test\r\nX-Folded: first\r\n second\r\n\r\n" +
+                      std::string(kSmuggled),
+                  400);
+  expect_backend_saw_nothing();
+  expect_backend_saw_no_smuggled_request();
+}
+
 TEST_F(HostileInput, BareCrIs400) {
   expect_rejected(
-      "GET /api/a HTTP/1.1\r\nHost: gw.test\r\nX-Bare: a\rb\r\n\r\n" + std::string(kSmuggled),
-      400);
+      "GET /api/a HTTP/1.1\r\nHost: gw.test\r\nX-Bare: a\rb\r\n\r\n" + std::string(kSmuggled), 400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }
@@ -104,8 +103,7 @@ TEST_F(HostileInput, BareLfLineEndingsAre400) {
 
 TEST_F(HostileInput, BareLfInsideHeadIs400) {
   expect_rejected(
-      "GET /api/a HTTP/1.1\r\nHost: gw.test\nX-After-Lf: 1\r\n\r\n" + std::string(kSmuggled),
-      400);
+      "GET /api/a HTTP/1.1\r\nHost: gw.test\nX-After-Lf: 1\r\n\r\n" + std::string(kSmuggled), 400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }
@@ -113,7 +111,8 @@ TEST_F(HostileInput, BareLfInsideHeadIs400) {
 TEST_F(HostileInput, SpaceBeforeColonIs400) {
   expect_rejected(
       "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n"
-      "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + std::string(kSmuggled),
+      "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n" +
+          std::string(kSmuggled),
       400);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
@@ -122,7 +121,8 @@ TEST_F(HostileInput, SpaceBeforeColonIs400) {
 TEST_F(HostileInput, InvalidChunkSizeIs400) {
   expect_rejected(
       "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "zz\r\nhello\r\n0\r\n\r\n" + std::string(kSmuggled),
+      "zz\r\nhello\r\n0\r\n\r\n" +
+          std::string(kSmuggled),
       400);
   expect_backend_saw_no_smuggled_request();
 }
@@ -130,16 +130,17 @@ TEST_F(HostileInput, InvalidChunkSizeIs400) {
 TEST_F(HostileInput, OverflowingChunkSizeIs400) {
   expect_rejected(
       "POST /api/a HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "fffffffffffffffffffff1\r\nhello\r\n0\r\n\r\n" + std::string(kSmuggled),
+      "fffffffffffffffffffff1\r\nhello\r\n0\r\n\r\n" +
+          std::string(kSmuggled),
       400);
   expect_backend_saw_no_smuggled_request();
 }
 
 TEST_F(HostileInput, HeaderBlockOverLimitIs431) {
   // Default maxHeaderBytes is 16384.
-  expect_rejected(make_request("GET", "/api/a", {"X-Big: " + std::string(20000, 'a')}) +
-                      std::string(kSmuggled),
-                  431);
+  expect_rejected(
+      make_request("GET", "/api/a", {"X-Big: " + std::string(20000, 'a')}) + std::string(kSmuggled),
+      431);
   expect_backend_saw_nothing();
   expect_backend_saw_no_smuggled_request();
 }

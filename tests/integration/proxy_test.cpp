@@ -76,7 +76,8 @@ TEST_F(Proxy, ForwardsPostWithBody) {
 }
 
 TEST_F(Proxy, ForwardsPutWithBody) {
-  HttpResponse r = exchange(make_request("PUT", "/body/items/7", {}, std::string_view("{\"v\":7}")));
+  HttpResponse r =
+      exchange(make_request("PUT", "/body/items/7", {}, std::string_view("{\"v\":7}")));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("X-Echo-Method"), "PUT");
   EXPECT_EQ(r.body, "{\"v\":7}");
@@ -155,9 +156,9 @@ TEST_F(Proxy, AddsXForwardedProtoAndHost) {
 }
 
 TEST_F(Proxy, RemovesHopByHopHeaders) {
-  HttpResponse r = exchange(make_request("GET", "/api/hop",
-                                         {"Connection: keep-alive, X-Hop", "X-Hop: secret",
-                                          "Keep-Alive: timeout=5"}));
+  HttpResponse r = exchange(
+      make_request("GET", "/api/hop",
+                   {"Connection: keep-alive, X-Hop", "X-Hop: secret", "Keep-Alive: timeout=5"}));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("X-Echo-Hop"), std::nullopt);
 }
@@ -188,8 +189,9 @@ TEST_F(Proxy, StreamsContentLengthUploadOfFourMebibytes) {
 
 TEST_F(Proxy, HonoursExpectContinue) {
   RawClient c(gateway_->port());
-  ASSERT_TRUE(c.send("POST /body/expect HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n"
-                     "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /body/expect HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n"
+             "Expect: 100-continue\r\n\r\n"));
   auto interim = c.read_response(Millis(3000));
   ASSERT_TRUE(interim) << "no 100 Continue: " << c.error();
   EXPECT_EQ(interim->status, 100);
@@ -279,8 +281,9 @@ TEST_F(Proxy, ReusesBackendConnections) {
     ASSERT_TRUE(c.send(make_request("GET", "/api/reuse")));
     auto r = c.read_response();
     ASSERT_TRUE(r) << c.error();
-    most_requests_on_one_backend_connection = std::max(
-        most_requests_on_one_backend_connection, std::stoi(r->header("X-Echo-Requests").value_or("0")));
+    most_requests_on_one_backend_connection =
+        std::max(most_requests_on_one_backend_connection,
+                 std::stoi(r->header("X-Echo-Requests").value_or("0")));
   }
   EXPECT_GE(most_requests_on_one_backend_connection, 2);
 }

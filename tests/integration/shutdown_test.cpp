@@ -46,10 +46,10 @@ TEST(Shutdown, SigtermDuringLoadFinishesRequestsInFlightAndExitsZero) {
 
   for (int i = 0; i < kInFlight; ++i) {
     auto r = clients[static_cast<size_t>(i)]->read_response(Millis(kDrainMs + 2000));
-    ASSERT_TRUE(r) << "in-flight request " << i << " lost: " << clients[static_cast<size_t>(i)]->error();
+    ASSERT_TRUE(r) << "in-flight request " << i
+                   << " lost: " << clients[static_cast<size_t>(i)]->error();
     EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->body,
-              ScriptedBackend::answer_body("GET /api/" + std::to_string(i) + " HTTP/1.1"));
+    EXPECT_EQ(r->body, ScriptedBackend::answer_body("GET /api/" + std::to_string(i) + " HTTP/1.1"));
   }
   std::optional<int> code = gateway.process().wait_exit(Millis(kDrainMs + 3000));
   ASSERT_TRUE(code) << "ringgate still running " << elapsed_ms(sigterm_at) << " ms after SIGTERM";

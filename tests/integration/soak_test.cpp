@@ -25,8 +25,8 @@ TEST(Soak, SixtySecondsAt256ConnectionsIsErrorFreeWithFlatRss) {
 
   TempDir dir;
   auto start = Clock::now();
-  Process wrk({"/usr/bin/wrk", "-t2", "-c256", "-d" + std::to_string(kSeconds) + "s",
-               "--timeout", "5s", gateway.url("/api/soak")},
+  Process wrk({"/usr/bin/wrk", "-t2", "-c256", "-d" + std::to_string(kSeconds) + "s", "--timeout",
+               "5s", gateway.url("/api/soak")},
               dir.path(), "wrk");
 
   // (seconds since start, RSS KiB), sampled while wrk runs.

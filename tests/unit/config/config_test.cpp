@@ -1,5 +1,7 @@
 // Specification of the config file loader (DESIGN §6): what loads, what the
 // defaults are, and which problem — JSON path and message — each mistake gives.
+#include "ringgate/config.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,8 +12,6 @@
 #include <fstream>
 #include <ostream>
 #include <string>
-
-#include "ringgate/config.hpp"
 
 namespace ringgate::config {
 
@@ -289,17 +289,15 @@ TEST_F(ConfigTest, Config_RejectsZeroTimeout) {
 TEST_F(ConfigTest, Config_RejectsValueAboveUint32) {
   LoadResult result = load_with(R"("limits": {"maxConnections": 4294967296})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemAt("$.gateway.limits.maxConnections",
-                                    HasSubstr("found 4294967296"))));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.gateway.limits.maxConnections",
+                                                     HasSubstr("found 4294967296"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsMinIdleAboveMaxPerKey) {
   LoadResult result = load_with(R"("pool": {"minIdle": 9, "maxPerKey": 8})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.gateway.pool.minIdle",
-                                    "minIdle (9) must not exceed maxPerKey (8)")));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.gateway.pool.minIdle",
+                                                     "minIdle (9) must not exceed maxPerKey (8)")));
 }
 
 TEST_F(ConfigTest, Config_RejectsBadListenerAddress) {
@@ -315,18 +313,16 @@ TEST_F(ConfigTest, Config_RejectsBadListenerAddress) {
 TEST_F(ConfigTest, Config_RejectsHostName) {
   LoadResult result = load(R"({"gateway": {"listeners": [{"address": "example.com:80"}]}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemAt("$.gateway.listeners[0].address",
-                                    HasSubstr("numeric IPv4/IPv6 host"))));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.gateway.listeners[0].address",
+                                                     HasSubstr("numeric IPv4/IPv6 host"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsPortAbove65535) {
   LoadResult result = load(R"({"gateway": {"listeners": [{"address": "127.0.0.1:65536"}]}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.gateway.listeners[0].address",
-                                    "port must be between 0 and 65535, found "
-                                    "\"127.0.0.1:65536\"")));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.gateway.listeners[0].address",
+                                                     "port must be between 0 and 65535, found "
+                                                     "\"127.0.0.1:65536\"")));
 }
 
 TEST_F(ConfigTest, Config_AcceptsLocalhostAsLoopback) {
@@ -366,10 +362,9 @@ TEST_F(ConfigTest, Config_RejectsDuplicateListenerAddress) {
   LoadResult result = load(R"({"gateway": {"listeners": [{"address": "127.0.0.1:8080"},
                                                         {"address": "127.0.0.1:8080"}]}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.gateway.listeners[1].address",
-                                    "address 127.0.0.1:8080 is also used by "
-                                    "$.gateway.listeners[0]")));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.gateway.listeners[1].address",
+                                                     "address 127.0.0.1:8080 is also used by "
+                                                     "$.gateway.listeners[0]")));
 }
 
 TEST_F(ConfigTest, Config_RejectsListenerOnAdminAddress) {
@@ -391,8 +386,8 @@ TEST_F(ConfigTest, Config_RequiresListeners) {
 TEST_F(ConfigTest, Config_RequiresGatewaySectionForListeners) {
   LoadResult result = load("{}");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.gateway.listeners",
-                                                     HasSubstr("required key is missing"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.listeners", HasSubstr("required key is missing"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsEmptyListenerArray) {
@@ -424,8 +419,8 @@ TEST_F(ConfigTest, Config_RejectsServiceUrlWithOtherScheme) {
 TEST_F(ConfigTest, Config_RejectsServiceUrlWithoutHost) {
   LoadResult result = load_with("", R"("apis": {"a": {"serviceUrl": "http://:80/x"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.apis.a.serviceUrl",
-                                                     HasSubstr("the host is missing"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.apis.a.serviceUrl", HasSubstr("the host is missing"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsServiceUrlWithBadPort) {
@@ -438,8 +433,8 @@ TEST_F(ConfigTest, Config_RejectsServiceUrlWithBadPort) {
 TEST_F(ConfigTest, Config_RejectsServiceUrlWithQuery) {
   LoadResult result = load_with("", R"("apis": {"a": {"serviceUrl": "http://be/x?y=1"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.apis.a.serviceUrl",
-                                                     HasSubstr("a query or fragment"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.apis.a.serviceUrl", HasSubstr("a query or fragment"))));
 }
 
 TEST_F(ConfigTest, Config_AcceptsServiceUrlForms) {
@@ -502,7 +497,8 @@ TEST_F(ConfigTest, Config_RequiresBackendUrl) {
   dir_.write("ca.pem", "pem");
   LoadResult result = load_with("", R"("backends": {"be": {"caFile": "ca.pem"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.backends.be.url", "required key is missing")));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.backends.be.url", "required key is missing")));
 }
 
 TEST_F(ConfigTest, Config_RejectsInvalidIdWithQuotedPath) {
@@ -523,12 +519,11 @@ TEST_F(ConfigTest, Config_RejectsIdStartingWithPunctuation) {
 TEST_F(ConfigTest, Config_AcceptsIdOfEightyCharactersButNotEightyOne) {
   const std::string id80(80, 'a');
   const std::string id81(81, 'b');
-  LoadResult result = load_with("", R"("apis": {")" + id80 +
-                                        R"(": {"path": "x", "serviceUrl": "http://be"}, ")" +
-                                        id81 + R"(": {"path": "y", "serviceUrl": "http://be"}})");
+  LoadResult result =
+      load_with("", R"("apis": {")" + id80 + R"(": {"path": "x", "serviceUrl": "http://be"}, ")" +
+                        id81 + R"(": {"path": "y", "serviceUrl": "http://be"}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemAt("$.apis." + id81, StartsWith("invalid id"))));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.apis." + id81, StartsWith("invalid id"))));
 }
 
 TEST_F(ConfigTest, Config_NormalizesApiPath) {
@@ -546,16 +541,17 @@ TEST_F(ConfigTest, Config_RejectsDuplicateNormalizedApiPaths) {
       "a": {"path": "/orders/", "serviceUrl": "http://be"},
       "b": {"path": "orders", "serviceUrl": "http://be"}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.apis.b.path",
-                                    "path \"orders\" is already used by API \"a\"")));
+  EXPECT_THAT(
+      result.problems,
+      ElementsAre(ProblemIs("$.apis.b.path", "path \"orders\" is already used by API \"a\"")));
 }
 
 TEST_F(ConfigTest, Config_RejectsApiPathWithEmptySegment) {
-  LoadResult result = load_with("", R"("apis": {"a": {"path": "v1//x", "serviceUrl": "http://be"}})");
+  LoadResult result =
+      load_with("", R"("apis": {"a": {"path": "v1//x", "serviceUrl": "http://be"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.apis.a.path",
-                                                     HasSubstr("found \"v1//x\""))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.apis.a.path", HasSubstr("found \"v1//x\""))));
 }
 
 TEST_F(ConfigTest, Config_KeepsPolicyTextAsWritten) {
@@ -569,10 +565,9 @@ TEST_F(ConfigTest, Config_KeepsPolicyTextAsWritten) {
 TEST_F(ConfigTest, Config_RejectsMissingPfxFileWithPathAndReason) {
   LoadResult result = load_with("", R"("certificates": {"c": {"pfxFile": "certs/none.pfx"}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.certificates.c.pfxFile",
-                                    "cannot read \"" + abs("certs/none.pfx") +
-                                        "\": No such file or directory")));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.certificates.c.pfxFile",
+                                                     "cannot read \"" + abs("certs/none.pfx") +
+                                                         "\": No such file or directory")));
 }
 
 TEST_F(ConfigTest, Config_RejectsMissingPasswordAndCaFiles) {
@@ -582,19 +577,19 @@ TEST_F(ConfigTest, Config_RejectsMissingPasswordAndCaFiles) {
                                        "backends": {"be": {"url": "https://be",
                                                            "caFile": "ca.pem"}})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemAt("$.certificates.c.passwordFile",
-                                    HasSubstr("No such file or directory")),
-                          ProblemAt("$.backends.be.caFile",
-                                    HasSubstr("No such file or directory"))));
+  EXPECT_THAT(
+      result.problems,
+      ElementsAre(
+          ProblemAt("$.certificates.c.passwordFile", HasSubstr("No such file or directory")),
+          ProblemAt("$.backends.be.caFile", HasSubstr("No such file or directory"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsDirectoryAsFile) {
   fs::create_directories(dir_.path() / "certs");
   LoadResult result = load_with("", R"("certificates": {"c": {"pfxFile": "certs"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.certificates.c.pfxFile",
-                                                     HasSubstr("not a regular file"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.certificates.c.pfxFile", HasSubstr("not a regular file"))));
 }
 
 TEST_F(ConfigTest, Config_RejectsUnreadableFile) {
@@ -603,8 +598,8 @@ TEST_F(ConfigTest, Config_RejectsUnreadableFile) {
   ::chmod(file.c_str(), 0);
   LoadResult result = load_with("", R"("certificates": {"c": {"pfxFile": "c.pfx"}})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.certificates.c.pfxFile",
-                                                     HasSubstr("Permission denied"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.certificates.c.pfxFile", HasSubstr("Permission denied"))));
 }
 
 TEST_F(ConfigTest, Config_ReadsAndTrimsAdminToken) {
@@ -618,10 +613,9 @@ TEST_F(ConfigTest, Config_ReadsAndTrimsAdminToken) {
 TEST_F(ConfigTest, Config_RejectsMissingTokenFile) {
   LoadResult result = load_with(R"("admin": {"tokenFile": "admin.token"})");
 
-  EXPECT_THAT(result.problems,
-              ElementsAre(ProblemIs("$.gateway.admin.tokenFile",
-                                    "cannot read \"" + abs("admin.token") +
-                                        "\": No such file or directory")));
+  EXPECT_THAT(result.problems, ElementsAre(ProblemIs("$.gateway.admin.tokenFile",
+                                                     "cannot read \"" + abs("admin.token") +
+                                                         "\": No such file or directory")));
 }
 
 TEST_F(ConfigTest, Config_RejectsEmptyTokenFile) {
@@ -637,8 +631,8 @@ TEST_F(ConfigTest, Config_RejectsTokenWithInnerSpace) {
   dir_.write("admin.token", "two words\n");
   LoadResult result = load_with(R"("admin": {"tokenFile": "admin.token"})");
 
-  EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.gateway.admin.tokenFile",
-                                                     HasSubstr("without spaces"))));
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.admin.tokenFile", HasSubstr("without spaces"))));
 }
 
 TEST_F(ConfigTest, Config_AllowsAdminWithoutTokenFile) {
@@ -694,7 +688,8 @@ TEST_F(ConfigTest, Config_ResolvesRelativePathsAgainstConfigDirectory) {
     "gateway": {"listeners": [{"address": "127.0.0.1:0"}],
                 "stateDir": "state", "accessLog": {"path": "logs/access.log"}},
     "certificates": {"c": {"pfxFile": "certs/c.pfx", "passwordFile": "../shared/c.pass"}},
-    "backends": {"be": {"url": "https://be", "caFile": ")" + ca.string() + R"("}}
+    "backends": {"be": {"url": "https://be", "caFile": ")" +
+                                    ca.string() + R"("}}
   })");
 
   LoadResult result = load_file(abs("etc/config.json"));
@@ -738,12 +733,12 @@ TEST_F(ConfigTest, Config_LoadsShippedExample) {
   EXPECT_EQ(config.gateway.admin.address.to_string(), "127.0.0.1:9901");
   EXPECT_FALSE(config.gateway.admin.token.empty());
   EXPECT_EQ(config.gateway.workers, 0u);
-  EXPECT_EQ(config.gateway.state_dir,
-            (examples / "var/ringgate").lexically_normal().string());
+  EXPECT_EQ(config.gateway.state_dir, (examples / "var/ringgate").lexically_normal().string());
   ASSERT_TRUE(config.apis.contains("echo"));
   EXPECT_EQ(config.apis.at("echo").path, "echo");
   EXPECT_EQ(config.apis.at("echo").service_url, "https://127.0.0.1:9100/echo");
-  EXPECT_NE(config.apis.at("echo").policy.find("certificate-id=\"demo-client\""), std::string::npos);
+  EXPECT_NE(config.apis.at("echo").policy.find("certificate-id=\"demo-client\""),
+            std::string::npos);
   ASSERT_TRUE(config.certificates.contains("demo-client"));
   EXPECT_EQ(config.backends.at("demo").ca_file, (examples / "certs/demo-ca.pem").string());
 }

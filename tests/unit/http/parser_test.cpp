@@ -137,7 +137,8 @@ TEST(MessageParser, PipelinedRequestsStopAtMessageEnd) {
 TEST(MessageParser, ParsesManyPipelinedRequestsInOneBuffer) {
   MessageParser p(MessageKind::kRequest, {});
   std::string raw;
-  for (int i = 0; i < 50; ++i) raw += cat("GET /", std::to_string(i), " HTTP/1.1\r\nHost: h\r\n\r\n");
+  for (int i = 0; i < 50; ++i)
+    raw += cat("GET /", std::to_string(i), " HTTP/1.1\r\nHost: h\r\n\r\n");
   Outcome o = run_parser(p, raw);
   EXPECT_EQ(o.error_status, 0);
   ASSERT_EQ(o.heads.size(), 50u);
@@ -168,7 +169,8 @@ TEST(MessageParser, ChunkedTrailersDoNotChangeTheHead) {
   std::string body = "3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n";
   std::string raw = head + body;
   ASSERT_EQ(p.feed(raw.data(), raw.size(), sink).status, ParseStatus::kHeadComplete);
-  ASSERT_EQ(p.feed(raw.data() + head.size(), body.size(), sink).status, ParseStatus::kMessageComplete);
+  ASSERT_EQ(p.feed(raw.data() + head.size(), body.size(), sink).status,
+            ParseStatus::kMessageComplete);
   ASSERT_EQ(p.head().headers.size(), 1u);
   EXPECT_EQ(p.head().headers[0].name, "Transfer-Encoding");
   EXPECT_EQ(p.head().headers[0].value, "chunked");
@@ -179,15 +181,16 @@ TEST(MessageParser, FeedingByteByByteMatchesWholeBuffer) {
   const std::string corpus[] = {
       "GET /a?b=c HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
       "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world",
-      "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;e=1\r\nwiki\r\n5\r\npedia\r\n0\r\nT: v\r\n\r\n"
+      "POST /c HTTP/1.1\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n4;e=1\r\nwiki\r\n5\r\npedia\r\n0\r\nT: v\r\n\r\n"
       "GET /next HTTP/1.1\r\n\r\n",
       "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
       "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n",                               // obs-fold
       "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",  // duplicate CL
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",         // bad chunk size
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",        // bad chunk size
       "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",                                  // bare CR
-      cat("GET /", std::string(9000, 'u'), " HTTP/1.1\r\n\r\n"),                // 414
-      cat("GET / HTTP/1.1\r\nBig: ", std::string(20000, 'v'), "\r\n\r\n"),      // 431
+      cat("GET /", std::string(9000, 'u'), " HTTP/1.1\r\n\r\n"),            // 414
+      cat("GET / HTTP/1.1\r\nBig: ", std::string(20000, 'v'), "\r\n\r\n"),  // 431
   };
   for (const std::string& raw : corpus) {
     MessageParser whole(MessageKind::kRequest, {});
@@ -206,7 +209,8 @@ TEST(MessageParser, HeaderViewsSurviveArenaGrowthAcrossFeeds) {
   // force the arena to reallocate mid-head; views must still be right.
   std::string a(3000, 'a');
   std::string b(5000, 'b');
-  std::string raw = cat("GET /", std::string(2000, 'p'), " HTTP/1.1\r\nA: ", a, "\r\nB: ", b, "\r\n\r\n");
+  std::string raw =
+      cat("GET /", std::string(2000, 'p'), " HTTP/1.1\r\nA: ", a, "\r\nB: ", b, "\r\n\r\n");
   MessageParser p(MessageKind::kRequest, {});
   StringSink sink;
   ParseResult r{ParseStatus::kNeedMore, 0};
@@ -280,7 +284,8 @@ TEST(MessageParser, ConnectReportsUpgradeAndStopsParsing) {
 TEST(MessageParser, WebSocketUpgradeRequestReportsUpgrade) {
   MessageParser p(MessageKind::kRequest, {});
   StringSink sink;
-  std::string raw = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+  std::string raw =
+      "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
   ASSERT_EQ(p.feed(raw.data(), raw.size(), sink).status, ParseStatus::kHeadComplete);
   EXPECT_TRUE(p.head().upgrade);
 }
@@ -288,21 +293,27 @@ TEST(MessageParser, WebSocketUpgradeRequestReportsUpgrade) {
 // ---- rejections (DESIGN §4.2), each fed as raw bytes ----------------------
 
 TEST(MessageParser, RejectsContentLengthWithTransferEncoding) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-            400);
+  EXPECT_EQ(
+      request_error(
+          "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+      400);
 }
 
 TEST(MessageParser, RejectsTransferEncodingWithContentLength) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n"),
-            400);
+  EXPECT_EQ(
+      request_error(
+          "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n"),
+      400);
 }
 
 TEST(MessageParser, RejectsDifferingDuplicateContentLength) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"), 400);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+            400);
 }
 
 TEST(MessageParser, RejectsEqualDuplicateContentLength) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"), 400);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"),
+            400);
 }
 
 TEST(MessageParser, RejectsContentLengthList) {
@@ -311,7 +322,8 @@ TEST(MessageParser, RejectsContentLengthList) {
 
 TEST(MessageParser, RejectsNonNumericContentLength) {
   EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc"), 400);
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"), 400);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+            400);
 }
 
 TEST(MessageParser, RejectsTransferEncodingNotEndingInChunked) {
@@ -321,14 +333,19 @@ TEST(MessageParser, RejectsTransferEncodingNotEndingInChunked) {
 }
 
 TEST(MessageParser, RejectsRepeatedChunkedCoding) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "0\r\n\r\n"),
-            400);
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(
+      request_error(
+          "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "0\r\n\r\n"),
+      400);
+  EXPECT_EQ(
+      request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"),
+      400);
 }
 
 TEST(MessageParser, RefusesCodingsBeforeChunkedAsNotImplemented) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"), 501);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+            501);
 }
 
 TEST(MessageParser, AcceptsChunkedInAnyCase) {
@@ -384,13 +401,19 @@ TEST(MessageParser, RejectsEmptyHeaderName) {
 
 TEST(MessageParser, RejectsInvalidChunkSize) {
   EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400);
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(
+      request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n"),
+      400);
   EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n"), 400);
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n"), 400);
+  EXPECT_EQ(
+      request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n"),
+      400);
 }
 
 TEST(MessageParser, RejectsChunkDataWithoutCrlf) {
-  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(
+      request_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n"),
+      400);
 }
 
 TEST(MessageParser, RejectsDuplicateHost) {
@@ -504,7 +527,10 @@ TEST(MessageParser, AnnouncedContentLengthOverLimitIs413AtHead) {
   ParseResult r = p.feed(raw.data(), raw.size(), sink);
   EXPECT_EQ(r.status, ParseStatus::kError);
   EXPECT_EQ(r.http_status, 413);
-  EXPECT_EQ(request_error(cat("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n", std::string(1000, 'x')), limits), 0);
+  EXPECT_EQ(
+      request_error(cat("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n", std::string(1000, 'x')),
+                    limits),
+      0);
 }
 
 TEST(MessageParser, ChunkedBodyOverLimitIs413) {
@@ -519,7 +545,8 @@ TEST(MessageParser, ChunkedBodyOverLimitDeliversNothingOfTheOversizedChunk) {
   ParserLimits limits;
   limits.max_body_bytes = 4;
   MessageParser p(MessageKind::kRequest, limits);
-  Outcome o = run_parser(p, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n0\r\n\r\n");
+  Outcome o =
+      run_parser(p, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n0\r\n\r\n");
   EXPECT_EQ(o.error_status, 413);
   EXPECT_EQ(p.body_bytes(), 0u);
 }
@@ -554,7 +581,8 @@ TEST(MessageParser, ParsesContentLengthResponse) {
 
 TEST(MessageParser, ParsesChunkedResponse) {
   MessageParser p(MessageKind::kResponse, {});
-  Outcome o = run_parser(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+  Outcome o =
+      run_parser(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
   ASSERT_EQ(o.error_status, 0);
   ASSERT_EQ(o.bodies.size(), 1u);
   EXPECT_EQ(o.bodies[0], "ok");
@@ -573,7 +601,8 @@ TEST(MessageParser, ResponseToHeadHasNoBody) {
   EXPECT_TRUE(p.head().has_content_length);
   EXPECT_EQ(p.head().content_length, 1234u);
   EXPECT_TRUE(p.head().keep_alive);
-  EXPECT_EQ(p.feed(raw.data() + r.consumed, raw.size() - r.consumed, sink).status, ParseStatus::kMessageComplete);
+  EXPECT_EQ(p.feed(raw.data() + r.consumed, raw.size() - r.consumed, sink).status,
+            ParseStatus::kMessageComplete);
 }
 
 TEST(MessageParser, ResponseToHeadWithoutLengthStaysKeepAlive) {
@@ -587,7 +616,9 @@ TEST(MessageParser, ResponseToHeadWithoutLengthStaysKeepAlive) {
 
 TEST(MessageParser, NoContentResponseHasNoBody) {
   MessageParser p(MessageKind::kResponse, {});
-  Outcome o = run_parser(p, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+  Outcome o = run_parser(p,
+                         "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 "
+                         "OK\r\nContent-Length: 1\r\n\r\nx");
   EXPECT_EQ(o.error_status, 0);
   ASSERT_EQ(o.bodies.size(), 2u);
   EXPECT_EQ(o.bodies[0], "");
@@ -625,7 +656,8 @@ TEST(MessageParser, InformationalResponseIsItsOwnMessage) {
 TEST(MessageParser, SwitchingProtocolsReportsUpgrade) {
   MessageParser p(MessageKind::kResponse, {});
   StringSink sink;
-  std::string raw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  std::string raw =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
   ASSERT_EQ(p.feed(raw.data(), raw.size(), sink).status, ParseStatus::kHeadComplete);
   EXPECT_TRUE(p.head().upgrade);
   EXPECT_FALSE(p.head().keep_alive);
@@ -671,12 +703,15 @@ TEST(MessageParser, FinishBetweenMessagesIsClean) {
 
 TEST(MessageParser, RejectsResponseTransferEncodingNotEndingInChunked) {
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc"), 502);
-  EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\nabc"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\nabc"),
+            502);
 }
 
 TEST(MessageParser, MalformedResponsesAre502) {
   EXPECT_EQ(response_error("HTTP/1.1 2000 OK\r\n\r\n"), 502);
-  EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"), 502);
+  EXPECT_EQ(
+      response_error("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      502);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), 502);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), 502);
 }

@@ -35,11 +35,13 @@ class ParsedHead {
 std::string backend_head(std::string_view raw, bool tls = false) {
   ParsedHead parsed(MessageKind::kRequest, std::string(raw));
   std::string out;
-  append_backend_request_head(out, parsed.head(), RequestRewrite{"/api/1", "be.internal:9443", "192.0.2.7", tls});
+  append_backend_request_head(out, parsed.head(),
+                              RequestRewrite{"/api/1", "be.internal:9443", "192.0.2.7", tls});
   return out;
 }
 
-std::string client_head(std::string_view raw, bool keep_alive = true, uint8_t minor = 1, bool no_body = false) {
+std::string client_head(std::string_view raw, bool keep_alive = true, uint8_t minor = 1,
+                        bool no_body = false) {
   ParsedHead parsed(MessageKind::kResponse, std::string(raw), no_body);
   std::string out;
   append_client_response_head(out, parsed.head(), keep_alive, minor);
@@ -57,7 +59,8 @@ bool has_name(const std::string& head, std::string_view name) {
 // ---- requests to the backend ------------------------------------------------
 
 TEST(RequestRewrite, WritesRequestLineAndBackendHost) {
-  std::string out = backend_head("GET /orders/1 HTTP/1.1\r\nHost: gw.example\r\nAccept: */*\r\n\r\n");
+  std::string out =
+      backend_head("GET /orders/1 HTTP/1.1\r\nHost: gw.example\r\nAccept: */*\r\n\r\n");
   EXPECT_EQ(out.rfind("GET /api/1 HTTP/1.1\r\nHost: be.internal:9443\r\n", 0), 0u) << out;
   EXPECT_TRUE(has_line(out, "Accept: */*")) << out;
   EXPECT_EQ(out.find("gw.example\r\nAccept"), std::string::npos);
@@ -74,8 +77,8 @@ TEST(RequestRewrite, RemovesHopByHopHeaders) {
       "GET / HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
       "Proxy-Connection: keep-alive\r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\n"
       "Proxy-Authorization: Basic Zm9v\r\nProxy-Authenticate: Basic\r\nX-Keep: 1\r\n\r\n");
-  for (std::string_view name : {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade",
-                                "Proxy-Authorization", "Proxy-Authenticate"}) {
+  for (std::string_view name : {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+                                "Upgrade", "Proxy-Authorization", "Proxy-Authenticate"}) {
     EXPECT_FALSE(has_name(out, name)) << name << " in\n" << out;
   }
   EXPECT_TRUE(has_line(out, "X-Keep: 1")) << out;
@@ -104,7 +107,8 @@ TEST(RequestRewrite, AppendsClientToExistingXForwardedFor) {
   std::string out = backend_head(
       "GET / HTTP/1.1\r\nHost: gw\r\nX-Forwarded-For: 203.0.113.1, 198.51.100.2\r\n"
       "x-forwarded-for: 198.51.100.3\r\n\r\n");
-  EXPECT_TRUE(has_line(out, "X-Forwarded-For: 203.0.113.1, 198.51.100.2, 198.51.100.3, 192.0.2.7")) << out;
+  EXPECT_TRUE(has_line(out, "X-Forwarded-For: 203.0.113.1, 198.51.100.2, 198.51.100.3, 192.0.2.7"))
+      << out;
   EXPECT_EQ(out.find("x-forwarded-for"), std::string::npos) << out;
 }
 
@@ -115,7 +119,8 @@ TEST(RequestRewrite, AddsXForwardedForWhenAbsent) {
 
 TEST(RequestRewrite, ReplacesClientForwardedProtoAndHost) {
   std::string out = backend_head(
-      "GET / HTTP/1.1\r\nHost: gw.example:8443\r\nX-Forwarded-Proto: gopher\r\nX-Forwarded-Host: evil\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: gw.example:8443\r\nX-Forwarded-Proto: gopher\r\nX-Forwarded-Host: "
+      "evil\r\n\r\n",
       true);
   EXPECT_TRUE(has_line(out, "X-Forwarded-Proto: https")) << out;
   EXPECT_TRUE(has_line(out, "X-Forwarded-Host: gw.example:8443")) << out;
@@ -132,7 +137,8 @@ TEST(RequestRewrite, OmitsForwardedHostWithoutHost) {
 }
 
 TEST(RequestRewrite, DropsExpect) {
-  std::string out = backend_head("PUT / HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  std::string out = backend_head(
+      "PUT / HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
   EXPECT_FALSE(has_name(out, "Expect")) << out;
 }
 
@@ -143,7 +149,8 @@ TEST(RequestRewrite, RestatesContentLength) {
 }
 
 TEST(RequestRewrite, RestatesChunkedFraming) {
-  std::string out = backend_head("POST / HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
+  std::string out =
+      backend_head("POST / HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_TRUE(has_line(out, "Transfer-Encoding: chunked")) << out;
   EXPECT_FALSE(has_name(out, "Content-Length")) << out;
 }
@@ -155,7 +162,8 @@ TEST(RequestRewrite, BodylessRequestGetsNoFramingHeader) {
 }
 
 TEST(RequestRewrite, KeepsHeaderOrderAndRepeats) {
-  std::string out = backend_head("GET / HTTP/1.1\r\nHost: gw\r\nCookie: a=1\r\nAccept: x\r\nCookie: b=2\r\n\r\n");
+  std::string out =
+      backend_head("GET / HTTP/1.1\r\nHost: gw\r\nCookie: a=1\r\nAccept: x\r\nCookie: b=2\r\n\r\n");
   size_t a = out.find("Cookie: a=1");
   size_t x = out.find("Accept: x");
   size_t b = out.find("Cookie: b=2");
@@ -168,7 +176,8 @@ TEST(RequestRewrite, KeepsHeaderOrderAndRepeats) {
 // ---- responses to the client ------------------------------------------------
 
 TEST(ResponseRewrite, WritesStatusLineAndKeepsEndToEndHeaders) {
-  std::string out = client_head("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n");
+  std::string out =
+      client_head("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << out;
   EXPECT_TRUE(has_line(out, "Content-Type: text/plain")) << out;
   EXPECT_TRUE(has_line(out, "Content-Length: 2")) << out;
@@ -185,7 +194,8 @@ TEST(ResponseRewrite, RemovesHopByHopHeaders) {
       "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Backend-Hop\r\nKeep-Alive: timeout=5\r\n"
       "X-Backend-Hop: 1\r\nProxy-Authenticate: Basic\r\nUpgrade: h2\r\nContent-Length: 0\r\n"
       "X-End: 1\r\n\r\n");
-  for (std::string_view name : {"Keep-Alive", "X-Backend-Hop", "Proxy-Authenticate", "Upgrade", "Connection"}) {
+  for (std::string_view name :
+       {"Keep-Alive", "X-Backend-Hop", "Proxy-Authenticate", "Upgrade", "Connection"}) {
     EXPECT_FALSE(has_name(out, name)) << name << " in\n" << out;
   }
   EXPECT_TRUE(has_line(out, "X-End: 1")) << out;
@@ -198,7 +208,8 @@ TEST(ResponseRewrite, ChunkedStaysChunkedForHttp11Clients) {
 }
 
 TEST(ResponseRewrite, ChunkedToHttp10ClientIsDelimitedByClose) {
-  ParsedHead parsed(MessageKind::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ParsedHead parsed(MessageKind::kResponse,
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_EQ(client_response_framing(parsed.head(), 0), BodyFraming::kUntilClose);
   EXPECT_EQ(client_response_framing(parsed.head(), 1), BodyFraming::kChunked);
   std::string out;
@@ -231,7 +242,8 @@ TEST(ResponseRewrite, HeadResponseKeepsContentLength) {
 }
 
 TEST(ResponseRewrite, NotModifiedKeepsContentLength) {
-  std::string out = client_head("HTTP/1.1 304 Not Modified\r\nContent-Length: 77\r\nETag: \"x\"\r\n\r\n");
+  std::string out =
+      client_head("HTTP/1.1 304 Not Modified\r\nContent-Length: 77\r\nETag: \"x\"\r\n\r\n");
   EXPECT_TRUE(has_line(out, "Content-Length: 77")) << out;
   EXPECT_TRUE(has_line(out, "ETag: \"x\"")) << out;
 }
@@ -290,9 +302,8 @@ TEST(ErrorResponse, WritesApimStyleJson) {
   std::string out;
   append_error_response(out, 404, false);
   std::string body = R"({"statusCode":404,"message":"Resource not found"})";
-  EXPECT_EQ(out,
-            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 TEST(ErrorResponse, AddsConnectionCloseWhenClosing) {
@@ -309,9 +320,12 @@ TEST(ErrorResponse, ContentLengthMatchesBody) {
     size_t split = out.find("\r\n\r\n");
     ASSERT_NE(split, std::string::npos);
     std::string body = out.substr(split + 4);
-    EXPECT_TRUE(has_line(out.substr(0, split + 2), cat("Content-Length: ", std::to_string(body.size()))))
-        << status << "\n" << out;
-    EXPECT_EQ(body.rfind(cat("{\"statusCode\":", std::to_string(status), ",\"message\":\""), 0), 0u) << body;
+    EXPECT_TRUE(
+        has_line(out.substr(0, split + 2), cat("Content-Length: ", std::to_string(body.size()))))
+        << status << "\n"
+        << out;
+    EXPECT_EQ(body.rfind(cat("{\"statusCode\":", std::to_string(status), ",\"message\":\""), 0), 0u)
+        << body;
   }
 }
 

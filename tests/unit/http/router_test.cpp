@@ -222,9 +222,7 @@ TEST(ServiceUrl, BracketsIpv6) {
   EXPECT_EQ(parse_ok("http://[2001:db8::2]").host_header, "[2001:db8::2]");
 }
 
-TEST(ServiceUrl, SchemeIsCaseInsensitive) {
-  EXPECT_TRUE(parse_ok("HTTPS://a").tls);
-}
+TEST(ServiceUrl, SchemeIsCaseInsensitive) { EXPECT_TRUE(parse_ok("HTTPS://a").tls); }
 
 TEST(ServiceUrl, RejectsOtherSchemes) {
   EXPECT_NE(parse_error("ftp://a/b").find("http:// or https://"), std::string::npos);
@@ -263,8 +261,8 @@ TEST(ServiceUrl, RejectsUnencodedPathCharacters) {
 
 // ---- backend targets --------------------------------------------------------
 
-std::string backend_target(std::string_view base, std::string_view remainder, std::string_view query,
-                           bool has_query) {
+std::string backend_target(std::string_view base, std::string_view remainder,
+                           std::string_view query, bool has_query) {
   std::string out;
   append_backend_target(out, base, RouteMatch{0, remainder, query, has_query});
   return out;
@@ -309,10 +307,8 @@ TEST(BackendTarget, RewritesRequestsAsTheDesignExampleSays) {
     std::string_view client, backend;
   };
   const Row rows[] = {
-      {"/orders/1?x=2", "/api/1?x=2"},
-      {"/orders", "/api"},
-      {"/orders/", "/api/"},
-      {"/orders?x", "/api?x"},
+      {"/orders/1?x=2", "/api/1?x=2"}, {"/orders", "/api"},
+      {"/orders/", "/api/"},           {"/orders?x", "/api?x"},
       {"/orders/a/b/c", "/api/a/b/c"},
   };
   for (const Row& row : rows) {
