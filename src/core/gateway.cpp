@@ -67,9 +67,8 @@ bool Gateway::reload() {
     return false;
   }
   const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
-  const config::LoadResult loaded{prepared.config, {}};
   const auto& old_listeners = config_->gateway.listeners;
-  const auto& new_listeners = loaded.config->gateway.listeners;
+  const auto& new_listeners = prepared.config->gateway.listeners;
   bool listeners_changed = old_listeners.size() != new_listeners.size();
   for (size_t i = 0; !listeners_changed && i < new_listeners.size(); ++i) {
     listeners_changed =
@@ -77,7 +76,7 @@ bool Gateway::reload() {
   }
   if (listeners_changed) RG_WARN("reload: listener addresses changed; they take effect at restart");
   ++generation_;
-  config_ = loaded.config;
+  config_ = prepared.config;
   store_ = std::move(prepared.store);
   publish_certificate_metrics();
   shared_->snapshots.publish(snapshot);

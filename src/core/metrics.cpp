@@ -37,22 +37,24 @@ Metrics::Metrics(uint32_t workers) : worker_count_(workers) {
   for (uint32_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerCounters>());
 }
 
-ApiCounters& Metrics::api(const std::string& api_id, uint32_t worker) {
+template <typename T>
+T& Metrics::per_worker(PerWorker<T>& registry, const std::string& name, uint32_t worker) {
   std::lock_guard lock(mu_);
-  auto& slots = apis_[api_id];
+  auto& slots = registry[name];
   if (slots.empty()) {
-    for (uint32_t i = 0; i < worker_count_; ++i) slots.push_back(std::make_unique<ApiCounters>());
+    for (uint32_t i = 0; i < worker_count_; ++i) slots.push_back(std::make_unique<T>());
   }
   return *slots[worker];
 }
 
+ApiCounters& Metrics::api(const std::string& api_id, uint32_t worker) {
+  ApiCounters& counters = per_worker(apis_, api_id, worker);
+  if (counters.api_id.empty()) counters.api_id = api_id;  // set before any worker reads it
+  return counters;
+}
+
 PoolCounters& Metrics::pool(const std::string& key, uint32_t worker) {
-  std::lock_guard lock(mu_);
-  auto& slots = pools_[key];
-  if (slots.empty()) {
-    for (uint32_t i = 0; i < worker_count_; ++i) slots.push_back(std::make_unique<PoolCounters>());
-  }
-  return *slots[worker];
+  return per_worker(pools_, key, worker);
 }
 
 void Metrics::set_certificates(std::vector<CertificateExpiry> certificates) {

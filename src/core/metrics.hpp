@@ -27,6 +27,7 @@ inline constexpr std::array<double, 14> kLatencyBucketsSeconds = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30};
 
 struct ApiCounters {
+  std::string api_id;                 // for log lines; stable for the process's life
   std::array<Counter, 6> by_class{};  // index = status / 100 (0 = other)
 };
 
@@ -87,8 +88,15 @@ class Metrics {
   uint32_t worker_count_;
   std::vector<std::unique_ptr<WorkerCounters>> workers_;
   mutable std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<ApiCounters>>> apis_;
-  std::map<std::string, std::vector<std::unique_ptr<PoolCounters>>> pools_;
+  // Counters per (name, worker), made on first use and never freed, so
+  // workers may keep pointers to them.
+  template <typename T>
+  using PerWorker = std::map<std::string, std::vector<std::unique_ptr<T>>>;
+  template <typename T>
+  T& per_worker(PerWorker<T>& registry, const std::string& name, uint32_t worker);
+
+  PerWorker<ApiCounters> apis_;
+  PerWorker<PoolCounters> pools_;
   std::vector<CertificateExpiry> certificates_;
 };
 

@@ -1,10 +1,8 @@
 #include "core/snapshot.hpp"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <map>
 
 namespace ringgate::core {
@@ -60,28 +58,6 @@ std::vector<http::HeaderEdit> to_edits(const std::vector<policy::SetHeader>& hea
 }
 
 }  // namespace
-
-bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out,
-                     std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
-    bare = bare.substr(1, bare.size() - 2);
-  addrinfo* result = nullptr;
-  const std::string service = std::to_string(port);
-  int rc = getaddrinfo(bare.c_str(), service.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    error = "cannot resolve \"" + host + "\": " + gai_strerror(rc);
-    return false;
-  }
-  std::memcpy(&out.storage, result->ai_addr, result->ai_addrlen);
-  out.length = result->ai_addrlen;
-  freeaddrinfo(result);
-  return true;
-}
 
 bool load_certificates(const config::Config& config, certs::CertificateStore& store,
                        bool create_state_dir, std::vector<config::Problem>& problems) {
@@ -214,7 +190,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     auto [it, inserted] =
         pool_by_key.emplace(spec.key_text, static_cast<uint32_t>(snapshot->pools.size()));
     if (inserted) {
-      if (!resolve_address(service->host, service->port, spec.address, error)) {
+      if (!net::resolve_address(service->host, service->port, false, spec.address, error)) {
         problems.push_back({where + ".serviceUrl", error});
         continue;
       }

@@ -5,9 +5,6 @@
 // exchange that already began keeps what it copied.
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +13,7 @@
 #include "http/header_edit.hpp"
 #include "http/parser.hpp"
 #include "http/router.hpp"
+#include "net/address.hpp"
 #include "policy/policy.hpp"
 #include "ringgate/config.hpp"
 #include "ringgate/pool_key.hpp"
@@ -23,10 +21,7 @@
 
 namespace ringgate::core {
 
-struct BackendAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-};
+using BackendAddress = net::ResolvedAddress;
 
 // Everything needed to open a connection for one pool key.
 struct PoolSpec {
@@ -83,9 +78,5 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 // such as --check-config creates nothing). Returns true when all loaded.
 bool load_certificates(const config::Config& config, certs::CertificateStore& store,
                        bool create_state_dir, std::vector<config::Problem>& problems);
-
-// Resolves host:port (numeric or a name) to a socket address.
-bool resolve_address(const std::string& host, uint16_t port, BackendAddress& out,
-                     std::string& error);
 
 }  // namespace ringgate::core

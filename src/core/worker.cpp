@@ -550,8 +550,6 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
   c.io.reset();
   c.io.trim(64 * 1024);
   release_request_state(c);
-  c.req.reset();  // not given back (cannot happen after reset(), but never leak state into a new
-                  // connection)
   free_clients_.push_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));

@@ -112,7 +112,6 @@ struct ClientConn {
   ApiCounters* api = nullptr;
   const std::vector<http::HeaderEdit>* response_edits = nullptr;  // kept alive by snapshot_
   std::shared_ptr<const Snapshot> pinned;  // set only when the route edits responses
-  std::string api_id;                      // for log lines
   bool request_done = false;
   bool response_started = false;
   bool keep_alive = true;

@@ -133,7 +133,6 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   c.response_started = false;
   c.retried = false;
   c.api = nullptr;
-  c.api_id.clear();
   if (head.upgrade || head.method == "CONNECT") {
     respond_local(slot, 501, true);
     return false;
@@ -151,7 +150,6 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   }
   const RouteTarget& route = snapshot_->routes[match->api_index];
   c.api = api_of_route_[match->api_index];
-  c.api_id.assign(route.api_id);
   c.pool = pool_of_spec_[route.pool];
   scratch_.clear();
   http::append_backend_target(scratch_, route.service.base_path, *match);
@@ -411,7 +409,7 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
     attach_backend(ci, true);
     return;
   }
-  RG_WARN("api %s: %s -> %d", c.api_id.c_str(), reason, status);
+  RG_WARN("api %s: %s -> %d", c.api != nullptr ? c.api->api_id.c_str() : "-", reason, status);
   respond_local(ci, status, !c.request_done);
 }
 

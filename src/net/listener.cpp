@@ -1,6 +1,5 @@
 #include "net/listener.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,41 +7,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/address.hpp"
+
 namespace ringgate::net {
-namespace {
-
-bool to_sockaddr(const config::SocketAddress& address, sockaddr_storage& out, socklen_t& len) {
-  std::memset(&out, 0, sizeof out);
-  std::string host = address.host;
-  if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(address.port);
-    len = sizeof(sockaddr_in);
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(address.port);
-    len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 int open_listener(const config::SocketAddress& address, std::string& error) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  if (!to_sockaddr(address, addr, len)) {
-    error = "listener " + address.to_string() + ": not a numeric address";
+  ResolvedAddress resolved;
+  if (!resolve_address(address.host, address.port, /*numeric_only=*/true, resolved, error)) {
+    error = "listener " + address.to_string() + ": " + error;
     return -1;
   }
+  const sockaddr_storage& addr = resolved.storage;
+  const socklen_t len = resolved.length;
   const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = "listener " + address.to_string() + ": socket: " + std::strerror(errno);
@@ -51,7 +27,7 @@ int open_listener(const config::SocketAddress& address, std::string& error) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
     error = "listener " + address.to_string() + ": " + std::strerror(errno);
     ::close(fd);
     return -1;
