@@ -2,7 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
-#include <ctime>
+#include <string>
 
 namespace ringgate::core {
 
@@ -12,17 +12,11 @@ void log(LogLevel level, const char* format, ...) {
   va_start(args, format);
   std::vsnprintf(message, sizeof message, format, args);
   va_end(args);
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
-  const char* name = level == LogLevel::kInfo   ? "info"
-                     : level == LogLevel::kWarn ? "warn"
-                                                : "error";
-  // One fprintf call: stdio's lock keeps lines from different threads whole.
-  std::fprintf(stderr, "%s.%03ldZ %s %s\n", when, ts.tv_nsec / 1000000, name, message);
+  std::string line;
+  append_log_line(line, unix_time_ms(), level, message);
+  // One fwrite on unbuffered stderr is one write(): stdio's lock keeps lines
+  // from different threads whole.
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace ringgate::core

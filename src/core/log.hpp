@@ -1,10 +1,12 @@
-// Minimal structured logging to stderr: one line per event, ISO time, level,
-// message. printf-style so the data path can log without allocating.
+// Logging from the control thread (and anything else that is not a worker):
+// one line per event to stderr, "<RFC 3339 UTC time> <level> <message>".
+// Workers never call this: their lines go through WorkerLog (rate-limited,
+// written by the log writer thread), so a worker never blocks on stderr.
 #pragma once
 
-namespace ringgate::core {
+#include "core/log_format.hpp"
 
-enum class LogLevel { kInfo, kWarn, kError };
+namespace ringgate::core {
 
 void log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
