@@ -106,6 +106,19 @@ std::string Metrics::render() const {
   line(out, "ringgate_transport_connections_total", "mode=\"ktls\"",
        sum(&WorkerCounters::transport_kernel_tls));
 
+  help(out, "ringgate_access_log_lines_total", "counter",
+       "Access-log lines handed to the log writer.");
+  line(out, "ringgate_access_log_lines_total", "", sum(&WorkerCounters::access_log_lines));
+  help(out, "ringgate_access_log_dropped_total", "counter",
+       "Access-log lines dropped because the log writer fell behind.");
+  line(out, "ringgate_access_log_dropped_total", "", sum(&WorkerCounters::access_log_dropped));
+  help(out, "ringgate_error_log_dropped_total", "counter",
+       "Error-log lines from workers dropped because the log writer fell behind.");
+  line(out, "ringgate_error_log_dropped_total", "", sum(&WorkerCounters::error_log_dropped));
+  help(out, "ringgate_error_log_suppressed_total", "counter",
+       "Error-log lines from workers held back by the rate limit (one a second per message).");
+  line(out, "ringgate_error_log_suppressed_total", "", sum(&WorkerCounters::error_log_suppressed));
+
   std::lock_guard lock(mu_);
   help(out, "ringgate_requests_total", "counter", "Requests answered, by API and status class.");
   line(out, "ringgate_requests_total", "api=\"\",class=\"all\"",

@@ -57,6 +57,10 @@ struct WorkerCounters {
   Counter transport_plain{0};
   Counter transport_userspace_tls{0};
   Counter transport_kernel_tls{0};
+  Counter access_log_lines{0};      // queued for the writer
+  Counter access_log_dropped{0};    // the worker's buffer was full
+  Counter error_log_dropped{0};     // the worker's buffer was full
+  Counter error_log_suppressed{0};  // rate-limited (counted in "N more like this")
 };
 
 struct CertificateExpiry {
