@@ -81,6 +81,24 @@ std::optional<std::string> read_regular_file(const std::string& path, size_t max
   return std::nullopt;
 }
 
+// Whether a file could be opened for appending at `path`: an existing one
+// must not be a directory and must be writable, a new one needs a writable
+// directory. Returns nullopt when it could, otherwise why not.
+std::optional<std::string> check_writable_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) return "it is a directory";
+    if (::access(path.c_str(), W_OK) != 0) return errno_text(errno);
+    return std::nullopt;
+  }
+  if (errno != ENOENT) return errno_text(errno);
+  const std::string dir = fs::path(path).parent_path().string();
+  if (::stat(dir.c_str(), &info) != 0) return "directory " + quote(dir) + ": " + errno_text(errno);
+  if (!S_ISDIR(info.st_mode)) return quote(dir) + " is not a directory";
+  if (::access(dir.c_str(), W_OK) != 0) return "directory " + quote(dir) + ": " + errno_text(errno);
+  return std::nullopt;
+}
+
 bool is_id_char(char c, bool first) {
   const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   return alnum || (!first && (c == '.' || c == '_' || c == '-'));
@@ -383,17 +401,26 @@ void Loader::load_pool(element value, const std::string& path, Pool& pool) {
   pool = read;
 }
 
+// "-" is stdout and "" is off; anything else is a file, created on start
+// if needed, so its directory must exist and be writable now.
 void Loader::load_access_log(element value, const std::string& path, AccessLog& access_log) {
   std::optional<ObjectReader> object = ObjectReader::open(value, path, {"path"}, problems_);
   if (!object) return;
-  std::string log_path;
-  object->read("path", log_path);
-  // "-" is stdout and "" is off; anything else is a file.
-  if (log_path.empty() || log_path == "-") {
-    access_log.path = log_path;
-  } else {
-    access_log.path = resolve(log_path);
+  std::optional<element> path_value = object->require("path");
+  if (!path_value) return;
+  const std::string key_path = object->path_of("path");
+  std::optional<std::string> text = as_string(*path_value, key_path, problems_);
+  if (!text) return;
+  if (text->empty() || *text == "-") {
+    access_log.path = *text;
+    return;
   }
+  const std::string file = resolve(*text);
+  if (std::optional<std::string> error = check_writable_file(file)) {
+    problems_.add(key_path, "cannot write the access log " + quote(file) + ": " + *error);
+    return;
+  }
+  access_log.path = file;
 }
 
 // Each entry of an id-keyed object ("certificates", "backends", "apis") with a

@@ -683,6 +683,7 @@ TEST_F(ConfigTest, Config_ReportsEveryProblemNotOnlyTheFirst) {
 TEST_F(ConfigTest, Config_ResolvesRelativePathsAgainstConfigDirectory) {
   dir_.write("etc/certs/c.pfx", "pfx");
   dir_.write("shared/c.pass", "pw");
+  fs::create_directories(dir_.path() / "etc/logs");
   fs::path ca = dir_.write("ca.pem", "pem");
   dir_.write("etc/config.json", R"({
     "gateway": {"listeners": [{"address": "127.0.0.1:0"}],
@@ -701,6 +702,52 @@ TEST_F(ConfigTest, Config_ResolvesRelativePathsAgainstConfigDirectory) {
   EXPECT_EQ(config.certificates.at("c").pfx_file, abs("etc/certs/c.pfx"));
   EXPECT_EQ(config.certificates.at("c").password_file, abs("shared/c.pass"));
   EXPECT_EQ(config.backends.at("be").ca_file, ca.string());
+}
+
+TEST_F(ConfigTest, AccessLog_StdoutAndOffAreNotFiles) {
+  EXPECT_EQ(load_with(R"("accessLog": {"path": "-"})").config->gateway.access_log.path, "-");
+  EXPECT_EQ(load_with(R"("accessLog": {"path": ""})").config->gateway.access_log.path, "");
+}
+
+TEST_F(ConfigTest, AccessLog_FileInAMissingDirectoryIsReported) {
+  LoadResult result = load_with(R"("accessLog": {"path": "nowhere/access.log"})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.accessLog.path",
+                                    AllOf(HasSubstr(abs("nowhere/access.log")),
+                                          HasSubstr("No such file or directory")))));
+}
+
+TEST_F(ConfigTest, AccessLog_PathThatIsADirectoryIsReported) {
+  fs::create_directories(dir_.path() / "logs");
+
+  LoadResult result = load_with(R"("accessLog": {"path": "logs"})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.accessLog.path", HasSubstr("it is a directory"))));
+}
+
+TEST_F(ConfigTest, AccessLog_ExistingFileIsKept) {
+  dir_.write("access.log", "earlier line\n");
+
+  LoadResult result = load_with(R"("accessLog": {"path": "access.log"})");
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  EXPECT_EQ(result.config->gateway.access_log.path, abs("access.log"));
+}
+
+TEST_F(ConfigTest, AccessLog_PathIsRequired) {
+  LoadResult result = load_with(R"("accessLog": {})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.accessLog.path", StartsWith("required key"))));
+}
+
+TEST_F(ConfigTest, AccessLog_PathMustBeAString) {
+  LoadResult result = load_with(R"("accessLog": {"path": 1})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.gateway.accessLog.path", StartsWith("expected a string"))));
 }
 
 TEST_F(ConfigTest, Config_LoadStringResolvesAgainstBaseDir) {
