@@ -57,9 +57,34 @@ void Gateway::publish_certificate_metrics() {
   metrics_->set_certificates(std::move(expiries));
 }
 
+// logrotate's postrotate `kill -USR1`: the file was renamed; lines written
+// from now on go to a new file under the configured name.
+void Gateway::reopen_access_log() {
+  const std::string& path = log_writer_->access_log_path();
+  if (path.empty() || path == "-") {
+    RG_INFO("SIGUSR1: no access log file to reopen");
+    return;
+  }
+  std::string error;
+  if (log_writer_->reopen_access_log(error)) {
+    RG_INFO("SIGUSR1: reopened the access log %s", path.c_str());
+  } else {
+    RG_ERROR("SIGUSR1: %s; still writing to the previous file", error.c_str());
+  }
+}
+
 bool Gateway::reload() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, generation_ + 1, false, problems);
+  if (problems.empty()) {
+    // The last step that can fail, so a rejected reload changes nothing.
+    const std::string& log_path = prepared.config->gateway.access_log.path;
+    std::string log_error;
+    if (log_path != log_writer_->access_log_path() &&
+        !log_writer_->open_access_log(log_path, log_error)) {
+      problems.push_back({"$.gateway.accessLog.path", log_error});
+    }
+  }
   if (!problems.empty()) {
     report_problems("reload of " + config_path_ + " rejected; still serving the previous config",
                     problems);
@@ -114,6 +139,21 @@ int Gateway::run() {
   metrics_ = std::make_unique<Metrics>(workers);
   shared_ = std::make_unique<WorkerShared>();
   shared_->metrics = metrics_.get();
+  // The log writer starts before the workers (once signals are blocked, as
+  // for every thread but this one) and stops after them, so every line a
+  // worker queues is written.
+  log_writer_ = std::make_unique<LogWriter>(workers, LogWriter::Options{});
+  std::string log_error;
+  if (!log_writer_->open_access_log(config_->gateway.access_log.path, log_error)) {
+    RG_ERROR("$.gateway.accessLog.path: %s", log_error.c_str());
+    return 1;
+  }
+  shared_->logs = log_writer_.get();
+  if (!config_->gateway.access_log.path.empty()) {
+    RG_INFO("access log: %s", config_->gateway.access_log.path == "-"
+                                  ? "stdout"
+                                  : config_->gateway.access_log.path.c_str());
+  }
   shared_->snapshots.publish(snapshot);
   publish_certificate_metrics();
 
@@ -124,9 +164,11 @@ int Gateway::run() {
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
   const int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  log_writer_->start();
 
   // One SO_REUSEPORT socket per listener per worker. With port 0 the first
   // socket learns the kernel's port and the rest share it.
@@ -192,6 +234,8 @@ int Gateway::run() {
         if (info.ssi_signo == SIGHUP) {
           RG_INFO("SIGHUP: reloading %s", config_path_.c_str());
           if (reload()) admin.update(config_->gateway.admin);
+        } else if (info.ssi_signo == SIGUSR1) {
+          reopen_access_log();
         } else {
           RG_INFO("%s: draining (up to %u ms)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
                   config_->gateway.timeouts.drain_ms);
@@ -207,6 +251,7 @@ int Gateway::run() {
   for (auto& w : workers_) w->wake();
   for (auto& w : workers_) w->join();
   workers_.clear();
+  log_writer_->stop();
   ::close(signal_fd);
   RG_INFO("stopped");
   return 0;

@@ -1,6 +1,7 @@
 // The control thread: loads the config, starts the workers, serves the admin
 // API, and turns signals into actions (SIGHUP reload, SIGTERM/SIGINT drain
-// and stop). Owns everything the workers share.
+// and stop, SIGUSR1 reopens the access log). Owns everything the workers
+// share.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "certs/store.hpp"
+#include "core/log_writer.hpp"
 #include "core/metrics.hpp"
 #include "core/worker.hpp"
 #include "ringgate/config.hpp"
@@ -26,12 +28,14 @@ class Gateway {
  private:
   bool reload();
   void publish_certificate_metrics();
+  void reopen_access_log();
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   uint64_t generation_ = 0;
   std::unique_ptr<certs::CertificateStore> store_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<LogWriter> log_writer_;  // outlives the workers, which write to it
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };

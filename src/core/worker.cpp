@@ -13,8 +13,6 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/log.hpp"
-
 namespace ringgate::core {
 namespace {
 
@@ -69,7 +67,8 @@ Worker::Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds
       counters_(shared.metrics->worker(index)),
       listen_fds_(std::move(listen_fds)),
       cpu_(cpu),
-      timers_(monotonic_ms()) {
+      timers_(monotonic_ms()),
+      log_(shared.logs->buffers(index), shared.logs, counters_) {
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
 }
 
@@ -152,10 +151,12 @@ void Worker::loop() noexcept {
   for (;;) {
     int64_t wait = timers_.next_wait_ms(now_ms_);
     if (draining_ && (wait < 0 || wait > 20)) wait = 20;
+    wait = log_.bound_wait_ms(wait);
     ring_.submit_and_wait(static_cast<int>(wait));
     ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
     now_ms_ = monotonic_ms();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
+    log_.tick(now_ms_);
     retry_starved();
     if (shared_.snapshots.generation() != snapshot_generation_) {
       snapshot_ = shared_.snapshots.get();
@@ -528,6 +529,7 @@ void Worker::linger_client(uint32_t slot) noexcept {
 void Worker::close_client(uint32_t slot) noexcept {
   ClientConn& c = *clients_[slot];
   if (c.closing || !c.open) return;
+  finish_access(slot, 0);
   c.closing = true;
   timers_.cancel(c.timer);
   if (c.backend != kNoSlot) {
@@ -720,7 +722,7 @@ void Worker::backend_ready(uint32_t slot) noexcept {
   WorkerPool& pool = pools_[b.pool];
   pool.pool.on_connect_success();
   if (pool.failing) {
-    RG_INFO("pool %s: backend reachable again", pool.pool.key_text().c_str());
+    log_.info("pool %s: backend reachable again", pool.pool.key_text().c_str());
     pool.failing = false;
   }
   b.state = BackendState::kBusy;

@@ -16,9 +16,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/access_log.hpp"
 #include "core/metrics.hpp"
 #include "core/snapshot.hpp"
 #include "core/timer_wheel.hpp"
+#include "core/worker_log.hpp"
 #include "http/parser.hpp"
 #include "io/ring.hpp"
 #include "net/channel.hpp"
@@ -50,6 +52,7 @@ struct WorkerShared {
   std::atomic<bool> stopping{false};
   bool ktls_available = false;  // probed once at start
   Metrics* metrics = nullptr;
+  LogWriter* logs = nullptr;  // drains the workers' log lines; outlives them
 };
 
 inline constexpr uint32_t kNoSlot = UINT32_MAX;
@@ -83,6 +86,7 @@ struct RequestState {
   // connection holds no buffer capacity either.
   std::string send_out;
   std::string send_wire;
+  AccessRecord access;
 };
 
 struct ClientConn {
@@ -253,6 +257,25 @@ class Worker {
   void resume_client(uint32_t slot) noexcept;
   bool client_backpressured(const ClientConn& c) const noexcept;
 
+  // The access log (core/worker_access.cpp): the exchange reports what
+  // happened; a line is written when the request ends.
+  bool access_log_on() const noexcept;
+  // At a request's first byte (a no-op inside a request).
+  void begin_access(ClientConn& c) noexcept;
+  // The head parsed; `url` is the target the router sees. Takes the
+  // client's X-Request-Id or makes one.
+  void note_request(ClientConn& c, const http::MessageHead& head, std::string_view url) noexcept;
+  // Routed: the backend URL and certificate; forwards a generated
+  // X-Request-Id by adding it to the backend head.
+  void note_route(ClientConn& c, const RouteTarget& route,
+                  std::string_view backend_target) noexcept;
+  void note_backend_response(ClientConn& c, const BackendConn& b) noexcept;
+  // Why the gateway answers (or ends) the request itself.
+  void note_error(ClientConn& c, std::string_view reason) noexcept;
+  // The request ended: `status` is the local response sent, or 0 when the
+  // backend's response was relayed or none was sent. Writes its line once.
+  void finish_access(uint32_t client, int status) noexcept;
+
   uint32_t index_;
   WorkerShared& shared_;
   WorkerCounters& counters_;
@@ -284,6 +307,7 @@ class Worker {
   uint32_t live_clients_ = 0;
   std::vector<std::unique_ptr<RequestState>> spare_requests_;
   tls::SessionCache sessions_;  // per pool key, for TLS resumption
+  WorkerLog log_;               // every log line a worker writes goes here
   std::string scratch_;         // reused: backend target, pipelined input
 
   bool draining_ = false;

@@ -3,7 +3,6 @@
 // Worker members, beside the plain-socket plumbing in core/worker.cpp.
 #include <cstring>
 
-#include "core/log.hpp"
 #include "core/worker.hpp"
 #include "tls/tls_transport.hpp"
 
@@ -25,7 +24,7 @@ void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
   pool.tls_context = tls::make_client_context(profile, error);
   if (!pool.tls_context) {
     pool.tls_setup_error = error;
-    RG_ERROR("pool %s: cannot set up TLS: %s", spec.key_text.c_str(), error.c_str());
+    log_.error("pool %s: cannot set up TLS: %s", spec.key_text.c_str(), error.c_str());
   }
 }
 
@@ -119,7 +118,7 @@ bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
   auto transport = tls::TlsTransport::server(snapshot_->listener_tls[listener].contexts,
                                              shared_.ktls_available, error);
   if (!transport) {
-    RG_WARN("listener %u: cannot start TLS: %s", listener, error.c_str());
+    log_.warn("listener %u: cannot start TLS: %s", listener, error.c_str());
     close_client(slot);
     return false;
   }
@@ -178,8 +177,8 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   std::string error;
   if (transport == nullptr || !transport->ktls_rx_ready() ||
       !transport->ktls_params(params, error)) {
-    RG_INFO("kTLS: %s stays on userspace TLS: %s", who,
-            error.empty() ? "records buffered" : error.c_str());
+    log_.info("kTLS: %s stays on userspace TLS: %s", who,
+              error.empty() ? "records buffered" : error.c_str());
     bump(counters_.transport_userspace_tls);
     return true;
   }
@@ -191,11 +190,11 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
     return true;
   }
   if (!installed.tx && !installed.rx) {
-    RG_INFO("kTLS: %s stays on userspace TLS: %s", who, error.c_str());
+    log_.info("kTLS: %s stays on userspace TLS: %s", who, error.c_str());
     bump(counters_.transport_userspace_tls);
     return true;
   }
-  RG_WARN("kTLS: %s half installed (%s): closing it", who, error.c_str());
+  log_.warn("kTLS: %s half installed (%s): closing it", who, error.c_str());
   return false;
 }
 
@@ -213,8 +212,8 @@ int Worker::read_control_record(int fd, const char* who) noexcept {
     case tls::ControlRecordAction::kClosed:
       return 1;
     case tls::ControlRecordAction::kError:
-      RG_WARN("kTLS: %s: %s", who,
-              verdict.reason != nullptr ? verdict.reason : "unexpected record");
+      log_.warn("kTLS: %s: %s", who,
+                verdict.reason != nullptr ? verdict.reason : "unexpected record");
       return -1;
   }
   return -1;

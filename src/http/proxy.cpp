@@ -5,7 +5,6 @@
 // the socket plumbing they call lives in core/worker.cpp.
 #include <cstring>
 
-#include "core/log.hpp"
 #include "core/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/header_edit.hpp"
@@ -84,13 +83,16 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
       body_out = &backends_[c.backend]->io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
+    if (access_log_on()) begin_access(c);
     const http::ParseResult r = parser.feed(data, len, sink);
+    c.req->access.request_bytes += r.consumed;
     data += r.consumed;
     len -= r.consumed;
     switch (r.status) {
       case http::ParseStatus::kNeedMore:
         break;
       case http::ParseStatus::kError:
+        if (r.reason != nullptr) note_error(c, r.reason);
         respond_local(slot, r.http_status != 0 ? r.http_status : 400, true);
         return;
       case http::ParseStatus::kHeadComplete:
@@ -143,6 +145,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     const size_t path = target.find('/', target.find("://") + 3);
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
   }
+  note_request(c, head, target);
   const auto match = snapshot_->router.match(target);
   if (!match) {
     respond_local(slot, 404, !c.keep_alive);
@@ -160,6 +163,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   rewrite.client_tls = c.io.transport() != nullptr;
   req.backend_head.clear();
   http::append_backend_request_head(req.backend_head, head, rewrite);
+  note_route(c, route, scratch_);
   http::apply_header_edits(req.backend_head, route.request_edits);
   c.response_edits = nullptr;
   c.pinned.reset();
@@ -191,16 +195,18 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
     bump(pool.counters->hits);
   } else {
     if (pool.pool.open() >= snapshot_->config->gateway.pool.max_per_key) {
-      RG_WARN("pool %s: maxPerKey (%u) reached", pool.pool.key_text().c_str(),
-              snapshot_->config->gateway.pool.max_per_key);
+      log_.warn("pool %s: maxPerKey (%u) reached", pool.pool.key_text().c_str(),
+                snapshot_->config->gateway.pool.max_per_key);
+      note_error(c, "maxPerKey reached for the backend pool");
       respond_local(client, 503, !c.request_done);
       return;
     }
     bump(pool.counters->misses);
     b = connect_backend(c.pool, false);
     if (b == kNoSlot) {
-      RG_WARN("pool %s: cannot create a socket: %s", pool.pool.key_text().c_str(),
-              std::strerror(errno));
+      log_.warn("pool %s: cannot create a socket: %s", pool.pool.key_text().c_str(),
+                std::strerror(errno));
+      note_error(c, "cannot create a socket for the backend connection");
       respond_local(client, 502, !c.request_done);
       return;
     }
@@ -310,6 +316,7 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
     return;
   }
   c.response_started = true;
+  note_backend_response(c, b);
   const uint64_t micros = now_us() - c.sent_at_us;
   bump(counters_.latency_buckets[latency_bucket(micros)]);
   bump(counters_.latency_sum_us, micros);
@@ -333,6 +340,7 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
 }
 
 void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
+  finish_access(client, 0);
   ClientConn& c = *clients_[client];
   const uint32_t b = c.backend;
   BackendConn& bc = *backends_[b];
@@ -387,7 +395,7 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
   const std::string& key = wp.pool.key_text();
   if (ci == kNoSlot) {
     // A spare connection: log the first failure of a streak only.
-    if (!wp.failing) RG_WARN("pool %s: %s", key.c_str(), reason);
+    if (!wp.failing) log_.warn("pool %s: %s", key.c_str(), reason);
     wp.failing = true;
     close_backend(backend);
     return;
@@ -395,7 +403,8 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
   ClientConn& c = *clients_[ci];
   if (c.response_started) {
     // Part of the response is out already: all that is left is to cut it.
-    RG_WARN("pool %s: %s (after the response began)", key.c_str(), reason);
+    log_.warn("pool %s: %s (after the response began)", key.c_str(), reason);
+    note_error(c, reason);
     close_backend(backend);
     close_client(ci);
     return;
@@ -409,7 +418,9 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
     attach_backend(ci, true);
     return;
   }
-  RG_WARN("api %s: %s -> %d", c.api != nullptr ? c.api->api_id.c_str() : "-", reason, status);
+  log_.warn("api %s: %s -> %d", c.api != nullptr ? c.api->api_id.c_str() : "-", reason, status);
+  note_error(c, reason);
+  c.req->access.pool_reused = was_reused;
   respond_local(ci, status, !c.request_done);
 }
 
@@ -426,6 +437,7 @@ void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
   bump(counters_.requests_total);
   if (c.api != nullptr) bump(c.api->by_class[static_cast<size_t>(status / 100) % 6]);
   http::append_error_response(c.io.out(), status, close);
+  finish_access(client, status);
   c.phase = ClientPhase::kLocal;
   if (close) c.close_after_send = true;
   flush_client(client);

@@ -11,6 +11,7 @@ void Channel::reset() noexcept {
   wire_.clear();
   offset_ = 0;
   plain_in_.clear();
+  app_bytes_moved_ = 0;
 }
 
 bool Channel::next_send(const char*& data, size_t& len, bool include_app) noexcept {
@@ -19,18 +20,21 @@ bool Channel::next_send(const char*& data, size_t& len, bool include_app) noexce
     offset_ = 0;
     if (transport_ != nullptr) {
       if (include_app && !out_.empty()) {
+        app_bytes_moved_ += out_.size();
         const IoResult r = transport_->encode(out_.data(), out_.size(), wire_next_);
         out_.clear();
         if (r.status == IoStatus::kError) return false;
       }
       wire_.swap(wire_next_);
     } else if (wire_next_.empty()) {
+      app_bytes_moved_ += out_.size();
       wire_.swap(out_);
     } else {
       // Plain transport after a handshake-less start never queues wire bytes,
       // but keep the order right if it does.
       wire_.swap(wire_next_);
       wire_.append(out_);
+      app_bytes_moved_ += out_.size();
       out_.clear();
     }
   }

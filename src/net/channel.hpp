@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,9 @@ class Channel {
   }
   // Application bytes queued and not yet handed to the transport.
   size_t queued_app_bytes() const noexcept { return out_.size(); }
+  // Application bytes ever queued since reset(), sent or not: what one
+  // response added is the difference across it.
+  uint64_t app_bytes_total() const noexcept { return app_bytes_moved_ + out_.size(); }
 
   // kTLS: the handshake is done and the record layer should move into the
   // kernel as soon as the socket is quiet (nothing queued, sent or read).
@@ -73,6 +77,7 @@ class Channel {
   std::string wire_;
   size_t offset_ = 0;
   std::string plain_in_;
+  uint64_t app_bytes_moved_ = 0;  // handed from out_ to the transport or the wire
 };
 
 }  // namespace ringgate::net

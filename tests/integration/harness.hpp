@@ -255,7 +255,8 @@ std::string chunked_encoding(std::string_view body, size_t chunk_size);
 // X-Echo-Xff, X-Echo-Xfp, X-Echo-Xfh (X-Forwarded-For/-Proto/-Host),
 // X-Echo-Connection ($connection: nginx's connection serial number),
 // X-Echo-Requests ($connection_requests), X-Echo-Hop ($http_x_hop),
-// X-Echo-Te ($http_transfer_encoding), X-Echo-Cl ($http_content_length).
+// X-Echo-Te ($http_transfer_encoding), X-Echo-Cl ($http_content_length),
+// X-Echo-Request-Id ($http_x_request_id).
 // nginx leaves out a header whose value is empty.
 struct NginxOptions {
   int keepalive_requests = 1000;

@@ -61,6 +61,7 @@ std::string echo_headers() {
       {"X-Echo-Hop", "$http_x_hop"},
       {"X-Echo-Te", "$http_transfer_encoding"},
       {"X-Echo-Cl", "$http_content_length"},
+      {"X-Echo-Request-Id", "$http_x_request_id"},
   };
   std::string out;
   for (const auto& [name, value] : kEcho) {
