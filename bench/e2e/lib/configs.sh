@@ -8,7 +8,7 @@
 #   - adds X-Forwarded-For/-Proto/-Host (ringgate always does, DESIGN §4.6);
 #   - streams request bodies (nginx: proxy_request_buffering off) and never
 #     spools to disk; no access log; client keep-alive up to 300 s.
-# Expects: WORK BACKEND_MODE WORKERS BACKEND_WORKERS S5_APIS FD_LIMIT MAX_CONNS and the ports
+# Expects: ACCESS_LOG WORK BACKEND_MODE WORKERS BACKEND_WORKERS S5_APIS FD_LIMIT MAX_CONNS and the ports
 # BE_PORT BE_DIRECT_PORT S5_PORT_BASE RG_PORT RG_ADMIN_PORT NGX_PORT HAP_PORT.
 
 readonly SMALL_BODY_BYTES=128
@@ -113,8 +113,9 @@ write_ringgate_config() {
     echo "    \"admin\": {\"address\": \"127.0.0.1:$RG_ADMIN_PORT\", \"tokenFile\": \"admin.token\"},"
     echo "    \"limits\": {\"maxBodyBytes\": 16777216, \"maxConnections\": 100000},"
     echo "    \"timeouts\": {\"clientIdleMs\": 300000, \"backendResponseMs\": 60000, \"drainMs\": 1000},"
-    echo "    \"pool\": {\"minIdle\": 4, \"maxPerKey\": 1024, \"idleTimeoutMs\": 300000},"
-    echo "    \"accessLog\": {\"path\": \"\"}"
+    printf '    "pool": {"minIdle": 4, "maxPerKey": 1024, "idleTimeoutMs": 300000}'
+    if ((ACCESS_LOG)); then printf ',\n    "accessLog": {"path": "access.log"}'; fi
+    printf '\n'
     echo "  },"
     if [[ "$BACKEND_MODE" == mtls ]]; then
       echo "  \"certificates\": {"

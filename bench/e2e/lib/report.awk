@@ -185,9 +185,10 @@ function label_of(m) {
 function write_markdown(   s, i, j, m, nm, mlist, line, p, first) {
   printf "## ringgate vs nginx vs HAProxy (%s)\n\n", date > md
   printf "Backend: %s, nginx %s (%s worker); each proxy %s worker/thread; %s round(s) × %s s " \
-    "(+%s s warm-up), medians; wrk %s, %s thread(s); pinning: %s.  \n", \
+    "(+%s s warm-up), medians; wrk %s, %s thread(s); pinning: %s; ringgate access log: %s.  \n", \
     backend == "mtls" ? "mTLS (client certificate, TLS verified)" : "plain HTTP", nginx_version, \
-    backend_workers, workers, rounds, duration, warmup, wrk_version, wrk_threads, pin > md
+    backend_workers, workers, rounds, duration, warmup, wrk_version, wrk_threads, pin, \
+    access_log ? "to a file" : "off" > md
   printf "Machine: %s × %s, kernel %s, %.0f GiB. Software: %s (git %s; %s), nginx %s, HAProxy %s, " \
     "OpenSSL %s.  \n", nproc, cpu_model, kernel, mem_kib / 1048576, \
     ringgate_version == "" ? "ringgate (no binary)" : ringgate_version, git_rev, ringgate_build, \
@@ -289,8 +290,9 @@ function write_json(   i, s, p, r, who, n, k, nk, kl, first_p, first_r, first_k,
     json_string(openssl_version) > json
   printf "  \"settings\": {\"backend\": %s, \"rounds\": %d, \"duration_s\": %d, \"warmup_s\": %d, " \
     "\"workers\": %d, \"pin\": %s, \"wrk_threads\": %d, \"backend_workers\": %d, " \
-    "\"idle_conns\": %d},\n", json_string(backend), rounds, duration, warmup, workers, \
-    json_string(pin), wrk_threads, backend_workers, idle_conns > json
+    "\"idle_conns\": %d, \"ringgate_access_log\": %s},\n", json_string(backend), rounds, \
+    duration, warmup, workers, json_string(pin), wrk_threads, backend_workers, idle_conns, \
+    access_log ? "true" : "false" > json
   printf "  \"units\": {\"rps\": \"requests/s\", \"*_us\": \"microseconds\", \"*_kib\": \"KiB\", " \
     "\"cpu_us_per_req\": \"CPU microseconds per request, whole process tree\", " \
     "\"timeline_100ms\": \"responses per 100 ms\"},\n" > json
