@@ -41,8 +41,12 @@ void append_access_line(std::string& out, const AccessEntry& entry);
 // from its first byte until its line is written. Strings keep their capacity
 // across requests, so filling them allocates nothing in steady state.
 struct AccessRecord {
-  bool open = false;       // a request began and its line is not written yet
-  bool head_seen = false;  // the request head parsed (method and url are known)
+  enum class Stage : uint8_t {
+    kNone,     // no request in progress, or its line is written
+    kStarted,  // bytes of a request arrived; its head has not parsed
+    kParsed,   // the head parsed: method, url and request id are known
+  };
+  Stage stage = Stage::kNone;
   uint64_t start_unix_ms = 0;
   uint64_t start_us = 0;       // monotonic
   uint64_t request_bytes = 0;  // consumed by the parser so far

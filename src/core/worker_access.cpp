@@ -38,9 +38,8 @@ bool Worker::access_log_on() const noexcept {
 
 void Worker::begin_access(ClientConn& c) noexcept {
   AccessRecord& record = c.req->access;
-  if (record.open || c.req->parser.in_message()) return;
-  record.open = true;
-  record.head_seen = false;
+  if (record.stage != AccessRecord::Stage::kNone || c.req->parser.in_message()) return;
+  record.stage = AccessRecord::Stage::kStarted;
   record.start_unix_ms = unix_time_ms();
   record.start_us = now_us();
   record.request_bytes = 0;
@@ -61,8 +60,8 @@ void Worker::begin_access(ClientConn& c) noexcept {
 void Worker::note_request(ClientConn& c, const http::MessageHead& head,
                           std::string_view url) noexcept {
   AccessRecord& record = c.req->access;
-  if (!record.open) return;
-  record.head_seen = true;
+  if (record.stage == AccessRecord::Stage::kNone) return;
+  record.stage = AccessRecord::Stage::kParsed;
   record.method.assign(head.method);
   record.url.assign(url);
   const http::Header* id = head.find("x-request-id");
@@ -77,7 +76,7 @@ void Worker::note_request(ClientConn& c, const http::MessageHead& head,
 void Worker::note_route(ClientConn& c, const RouteTarget& route,
                         std::string_view backend_target) noexcept {
   AccessRecord& record = c.req->access;
-  if (!record.open) return;
+  if (record.stage == AccessRecord::Stage::kNone) return;
   const PoolKey& key = snapshot_->pools[route.pool].key;
   if (c.api != nullptr) record.api_id = c.api->api_id;
   record.backend_url.assign(key.origin).append(backend_target);
@@ -103,11 +102,12 @@ void Worker::note_error(ClientConn& c, std::string_view reason) noexcept {
 
 void Worker::finish_access(uint32_t client, int status) noexcept {
   ClientConn& c = *clients_[client];
-  if (!c.req || !c.req->access.open) return;
+  if (!c.req || c.req->access.stage == AccessRecord::Stage::kNone) return;
   AccessRecord& record = c.req->access;
-  record.open = false;
+  const bool parsed = record.stage == AccessRecord::Stage::kParsed;
+  record.stage = AccessRecord::Stage::kNone;
   // A connection that ends with half a request head was never a request.
-  if (status == 0 && !record.head_seen) return;
+  if (status == 0 && !parsed) return;
   if (record.request_id.empty()) log_.request_ids().next(record.request_id);
   const int code = status != 0 ? status : (c.response_started ? record.backend_status : 0);
   const bool local_error = status != 0 || code == 0;
