@@ -283,8 +283,9 @@ class Worker {
   std::vector<uint32_t> starved_backends_;
   uint32_t live_clients_ = 0;
   std::vector<std::unique_ptr<RequestState>> spare_requests_;
-  tls::SessionCache sessions_;  // per pool key, for TLS resumption
-  std::string scratch_;         // reused: backend target, pipelined input
+  tls::SessionCache sessions_;     // per pool key, for TLS resumption
+  std::string scratch_;            // reused: backend target, pipelined input
+  std::string normalized_target_;  // reused: the request-target being routed
 
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;

@@ -9,6 +9,7 @@
 #include "core/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/header_edit.hpp"
+#include "http/path.hpp"
 #include "http/rewrite.hpp"
 
 namespace ringgate::core {
@@ -143,7 +144,13 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     const size_t path = target.find('/', target.find("://") + 3);
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
   }
-  const auto match = snapshot_->router.match(target);
+  // Routed and forwarded is the normalised path: no dot segment or encoded
+  // separator can carry a request outside its API's serviceUrl base.
+  if (http::normalize_target(target, normalized_target_) != http::PathError::kNone) {
+    respond_local(slot, 400, true);
+    return false;
+  }
+  const auto match = snapshot_->router.match(normalized_target_);
   if (!match) {
     respond_local(slot, 404, !c.keep_alive);
     return !c.close_after_send;
