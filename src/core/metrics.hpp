@@ -44,6 +44,7 @@ struct WorkerCounters {
   Counter connections_accepted{0};
   Counter connections_active{0};  // gauge
   Counter connections_rejected{0};
+  Counter accept_pauses{0};  // accepting paused for lack of descriptors
   Counter requests_total{0};
   Counter retries_total{0};
   Counter backend_connections_active{0};           // gauge

@@ -72,6 +72,19 @@ enum TimerKind : uint8_t {
   kTimerBackendResponse,   // no response byte for too long → 504
   kTimerPoolIdle,          // pooled connection unused for idleTimeoutMs → close
   kTimerPoolRefill,        // owner = pool: open connections up to minIdle
+  kTimerAcceptResume,      // owner = listener: accepting was paused (EMFILE)
+};
+
+// One listening socket of this worker. Slots are matched to the snapshot's
+// listeners by socket, so a reload that reorders, adds or removes listeners
+// leaves the others accepting as they were.
+struct ListenSlot {
+  int fd = -1;
+  uint32_t generation = 0;
+  uint32_t config_index = 0;  // into Snapshot::listener_tls
+  bool accepting = false;     // a multishot accept is in flight
+  bool retired = false;       // left the config: closed once its accept ended
+  TimerNode resume;           // accepting paused after EMFILE/ENFILE
 };
 
 struct RequestState {
@@ -162,8 +175,9 @@ struct WorkerPool {
 
 class Worker {
  public:
-  // `listen_fds`: this worker's listening sockets (owned from now on).
-  Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds, int cpu);
+  // The worker's listening sockets come with each snapshot
+  // (Snapshot::listener_fds); it owns and closes them once they left.
+  Worker(uint32_t index, WorkerShared& shared, int cpu);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -190,9 +204,12 @@ class Worker {
   uint64_t now_us() const noexcept;
 
   // Listening and wake-up.
+  void sync_listeners() noexcept;
+  void retire_listener(uint32_t listener) noexcept;
+  void free_listener(uint32_t listener) noexcept;
   void post_accept(uint32_t listener) noexcept;
   void post_wake_read() noexcept;
-  void on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept;
+  void on_accept(uint32_t listener, uint32_t generation, const io_uring_cqe& cqe) noexcept;
 
   // Client connection plumbing (worker.cpp).
   uint32_t alloc_client() noexcept;
@@ -256,10 +273,11 @@ class Worker {
   uint32_t index_;
   WorkerShared& shared_;
   WorkerCounters& counters_;
-  std::vector<int> listen_fds_;
+  std::vector<std::unique_ptr<ListenSlot>> listeners_;
   int cpu_;
   int wake_fd_ = -1;
   uint64_t wake_buffer_ = 0;
+  bool wake_posted_ = false;
   std::thread* thread_ = nullptr;
   std::promise<std::string> started_;
 
