@@ -12,6 +12,18 @@
 namespace ringgate::itest {
 namespace {
 
+// The status of GET /none on a fresh connection to `port` (0 when none came).
+int probe_status(uint16_t port) {
+  try {
+    RawClient c(port);
+    if (!c.send(make_request("GET", "/none"))) return 0;
+    auto r = c.read_response(Millis(3000));
+    return r ? r->status : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 // Clients that send a POST head, one body byte after a random pause, then
 // stall: their body timers and the backend's response timers expire in the
 // same wheel buckets and cancel one another from inside timer callbacks.
@@ -105,6 +117,114 @@ TEST_F(PathEscape, EncodedSeparatorsBackslashNulAndClimbsAboveRootAre400) {
     EXPECT_EQ(r.status, 400) << target;
     EXPECT_FALSE(r.header("X-Echo-Uri")) << target;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Listeners follow the config file on SIGHUP, matched by address.
+
+class ListenerReload : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+    TlsGatewayOptions o;
+    o.certificates = {{"edge", TestPki::shared().edge_a_pfx}};
+    gateway_ = std::make_unique<TlsGateway>(o);
+    plain_port_ = gateway_->port();
+    config_ = read_file(gateway_->config_path());
+  }
+
+  // Rewrites the config's listener list to `listeners_json` and reloads;
+  // waits until the reload counted as done.
+  void reload_with(const std::string& listeners_json) {
+    const std::string from =
+        "\"listeners\": [{\"address\": \"127.0.0.1:" + std::to_string(plain_port_) + "\"}]";
+    const size_t at = config_.find(from);
+    ASSERT_NE(at, std::string::npos) << config_;
+    std::string next = config_;
+    next.replace(at, from.size(), "\"listeners\": " + listeners_json);
+    write_file(gateway_->config_path(), next);
+    const double before = gateway_->metric("ringgate_config_reloads_total").value_or(0);
+    gateway_->process().stop(SIGHUP);
+    ASSERT_TRUE(eventually(
+        [&] { return gateway_->metric("ringgate_config_reloads_total").value_or(0) > before; },
+        Millis(10000)))
+        << tail(gateway_->process().stderr_text());
+  }
+
+  static std::string listener(uint16_t port, bool tls) {
+    std::string json = "{\"address\": \"127.0.0.1:" + std::to_string(port) + "\"";
+    if (tls) json += ", \"tls\": {\"certificateId\": \"edge\"}";
+    return json + "}";
+  }
+
+  // The status of GET /none over HTTPS on `port` (0 when TLS failed).
+  static int https_status(uint16_t port) {
+    CommandResult r = curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                            TestPki::shared().ca.cert_pem, "--resolve",
+                            "a.test:" + std::to_string(port) + ":127.0.0.1",
+                            "https://a.test:" + std::to_string(port) + "/none"});
+    return r.exit_code == 0 ? std::atoi(r.out.c_str()) : 0;
+  }
+
+  std::unique_ptr<TlsGateway> gateway_;
+  uint16_t plain_port_ = 0;
+  std::string config_;
+};
+
+TEST_F(ListenerReload, AddedListenerOpensWithItsOwnTlsSetting) {
+  const uint16_t tls_port = free_port();
+  reload_with("[" + listener(plain_port_, false) + ", " + listener(tls_port, true) + "]");
+  EXPECT_EQ(https_status(tls_port), 404);
+  EXPECT_EQ(probe_status(plain_port_), 404);
+}
+
+TEST_F(ListenerReload, ListenerKeepsItsTlsWhenAnotherBeforeItIsRemoved) {
+  const uint16_t tls_port = free_port();
+  reload_with("[" + listener(plain_port_, false) + ", " + listener(tls_port, true) + "]");
+  ASSERT_EQ(https_status(tls_port), 404);
+  // The TLS listener moves from the second place to the first.
+  reload_with("[" + listener(tls_port, true) + "]");
+  EXPECT_EQ(https_status(tls_port), 404);
+  EXPECT_TRUE(eventually([&] { return !port_accepts(plain_port_); }, Millis(3000)))
+      << "the removed listener still accepts";
+}
+
+// ---------------------------------------------------------------------------
+// Out of file descriptors: accepting pauses instead of spinning a core.
+
+TEST(DescriptorExhaustion, AcceptingPausesAndResumesWithoutSpinning) {
+  if (!is_executable("/usr/bin/prlimit")) GTEST_SKIP() << "prlimit (util-linux) is not installed";
+  TempDir dir;
+  const uint16_t port = free_port();
+  const uint16_t admin_port = free_port();
+  write_file(dir.file("admin.token"), "secret-token\n", 0600);
+  GatewayOptions o;
+  o.pool = {{"minIdle", 0}};
+  write_file(dir.file("ringgate.json"),
+             gateway_config_json(o, port, admin_port, dir.file("admin.token")));
+  // Soft and hard limit alike: the gateway cannot raise it.
+  Process gateway({"/usr/bin/prlimit", "--nofile=96:96", ringgate_binary(), "--config",
+                   dir.file("ringgate.json")},
+                  dir.path(), "ringgate");
+  ASSERT_TRUE(eventually([&] { return port_accepts(port); }, Millis(15000)))
+      << tail(gateway.stderr_text());
+
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 150; ++i) held.push_back(std::make_unique<RawClient>(port));
+  std::this_thread::sleep_for(Millis(500));
+  const long long ticks_before = gateway.cpu_ticks();
+  std::this_thread::sleep_for(Millis(2000));
+  const long long ticks = gateway.cpu_ticks() - ticks_before;
+  // A spinning accept loop burns ~200 ticks (100 Hz) in 2 s.
+  EXPECT_LT(ticks, 40) << "CPU ticks in 2 s while out of descriptors";
+  ASSERT_TRUE(gateway.running()) << tail(gateway.stderr_text());
+
+  held.clear();
+  EXPECT_TRUE(eventually([&] { return probe_status(port) == 404; }, Millis(5000)));
+  CommandResult metrics = curl({"-s", "-H", "Authorization: Bearer secret-token",
+                                "http://127.0.0.1:" + std::to_string(admin_port) + "/metrics"});
+  EXPECT_GE(metric_value(metrics.out, "ringgate_accept_pauses_total").value_or(0), 1)
+      << metrics.out;
 }
 
 }  // namespace

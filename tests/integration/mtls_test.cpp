@@ -135,17 +135,6 @@ std::string first_bad(const std::vector<Exchange>& exchanges, Predicate bad, siz
   return out;
 }
 
-// Polls `condition` every `step` until it holds (true) or `timeout` passes (false).
-template <typename Condition>
-bool eventually(Condition condition, Millis timeout, Millis step = Millis(50)) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-}
-
 std::regex icase(const char* pattern) { return std::regex(pattern, std::regex::icase); }
 
 // ---------------------------------------------------------------------------
