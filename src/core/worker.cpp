@@ -831,8 +831,7 @@ void Worker::backend_ready(uint32_t slot) noexcept {
     release_to_pool(slot);
     return;
   }
-  b.timer.kind = kTimerBackendResponse;
-  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  arm_response_timer(slot);
   clients_[b.client]->sent_at_us = now_us();
   flush_backend(slot);
   post_backend_recv(slot);
@@ -857,8 +856,12 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
   if (b.send_posted) return;
   if (b.io.ktls_wanted && b.recv_posted) cancel_recv(Op::kBackendRecv, slot, b.generation);
   if (b.client == kNoSlot) return;
-  // The request is written out; the client may send more body.
+  // Everything queued is written out: the client may send more body, or,
+  // when the request is complete, its response time starts now.
   ClientConn& c = *clients_[b.client];
+  if (c.request_done && b.state == BackendState::kBusy && !c.response_started) {
+    arm_response_timer(slot);
+  }
   if (c.phase == ClientPhase::kProxying && !c.request_done) post_client_recv(b.client);
 }
 
@@ -915,7 +918,7 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     on_backend_eof(slot, cqe.res < 0 ? cqe.res : 0);
     return;
   }
-  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  arm_response_timer(slot);
   process_backend_input(slot, data, len);
   if (owns_buffer) buffers_.recycle(bid);
 }

@@ -130,7 +130,8 @@ struct ClientConn {
   bool keep_alive = true;
   bool head_request = false;
   bool chunked_request = false;
-  bool replayable = false;
+  bool replayable = false;           // http::is_replayable_request()
+  uint32_t response_timeout_ms = 0;  // <forward-request timeout> or backendResponseMs
   bool retried = false;
   uint8_t version_minor = 1;
   uint64_t sent_at_us = 0;
@@ -269,6 +270,7 @@ class Worker {
   void respond_local(uint32_t client, int status, bool close) noexcept;
   void resume_client(uint32_t slot) noexcept;
   bool client_backpressured(const ClientConn& c) const noexcept;
+  void arm_response_timer(uint32_t backend) noexcept;
 
   uint32_t index_;
   WorkerShared& shared_;

@@ -227,5 +227,83 @@ TEST(DescriptorExhaustion, AcceptingPausesAndResumesWithoutSpinning) {
       << metrics.out;
 }
 
+// ---------------------------------------------------------------------------
+// Backend response timeouts: <forward-request timeout>, counted from the end
+// of the request.
+
+std::string forward_timeout_policy(int seconds) {
+  return "<policies><inbound><base/></inbound><backend><forward-request timeout=\"" +
+         std::to_string(seconds) + "\"/></backend></policies>";
+}
+
+TEST(ResponseTimeout, ForwardRequestTimeoutOverridesTheGatewayDefault) {
+  ScriptedBackend backend(ScriptedBackend::Mode::kNeverAnswer);
+  TlsGatewayOptions o;
+  o.apis = {{"silent", "silent", backend.origin() + "/api", forward_timeout_policy(1)}};
+  o.timeouts = {{"backendResponseMs", 20000}};
+  TlsGateway gateway(o);
+  const auto start = Clock::now();
+  HttpResponse r = gateway.get("/silent/x");
+  const long long took = elapsed_ms(start);
+  EXPECT_EQ(r.status, 504);
+  EXPECT_GE(took, 900);
+  EXPECT_LE(took, 4000) << "the 20 s gateway default was used instead of the policy's 1 s";
+}
+
+// A request body trickled over longer than the response timeout: the timer
+// only starts once the whole request has gone to the backend.
+void expect_slow_upload_succeeds(uint16_t port) {
+  RawClient c(port);
+  ASSERT_TRUE(c.send("POST /upload/x HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\n"));
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(Millis(300));
+    ASSERT_TRUE(c.send("b")) << "byte " << i << ": " << c.error();
+  }
+  auto r = c.read_response(Millis(5000));
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST(ResponseTimeout, SlowUploadLongerThanBackendResponseMsSucceeds) {
+  ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
+  GatewayOptions o;
+  o.apis = {{"upload", "upload", backend.origin() + "/api"}};
+  o.timeouts = {{"backendResponseMs", 1000}, {"clientIdleMs", 2000}};
+  Gateway gateway(o);
+  expect_slow_upload_succeeds(gateway.port());
+}
+
+TEST(ResponseTimeout, SlowUploadLongerThanForwardRequestTimeoutSucceeds) {
+  ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
+  TlsGatewayOptions o;
+  o.apis = {{"upload", "upload", backend.origin() + "/api", forward_timeout_policy(1)}};
+  o.timeouts = {{"clientIdleMs", 2000}};
+  TlsGateway gateway(o);
+  expect_slow_upload_succeeds(gateway.port());
+}
+
+// ---------------------------------------------------------------------------
+// Retries: a pooled connection the backend closed as it was reused.
+
+TEST(Retry, PostWithoutBodyIsNotReplayedOnAFreshConnection) {
+  ScriptedBackend backend(ScriptedBackend::Mode::kCloseOnSecondRequest);
+  GatewayOptions o;
+  o.apis = {{"flaky", "flaky", backend.origin() + "/api"}};
+  o.pool = {{"minIdle", 0}};  // the second request reuses the first one's connection
+  Gateway gateway(o);
+  RawClient c(gateway.port());
+  ASSERT_TRUE(c.send("POST /flaky/1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto first = c.read_response(Millis(5000));
+  ASSERT_TRUE(first) << c.error();
+  ASSERT_EQ(first->status, 200);
+  RawClient second_client(gateway.port());
+  ASSERT_TRUE(second_client.send("POST /flaky/2 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto second = second_client.read_response(Millis(5000));
+  ASSERT_TRUE(second) << second_client.error();
+  EXPECT_EQ(second->status, 502);
+  EXPECT_EQ(backend.closed_on_reuse(), 1u);
+  EXPECT_EQ(backend.requests_seen(), 2u) << "the POST was sent twice";
+}
+
 }  // namespace
 }  // namespace ringgate::itest
