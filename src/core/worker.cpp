@@ -510,8 +510,7 @@ void Worker::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     return;
   }
   if (cqe.res == -EIO && c.io.kernel_tls) {
-    const int verdict = read_control_record(c.fd, "client connection");
-    if (verdict == 0) {
+    if (read_control_record(c.fd, "client connection") == tls::ControlRecordAction::kIgnore) {
       post_client_recv(slot);
     } else {
       close_client(slot);
@@ -886,11 +885,20 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     return;
   }
   if (cqe.res == -EIO && b.io.kernel_tls) {
-    const int verdict = read_control_record(b.fd, "backend connection");
-    if (verdict == 0) {
-      post_backend_recv(slot);
-    } else {
-      on_backend_eof(slot, verdict > 0 ? 0 : -EIO);
+    // Pooled idle connections see these too: nginx sends close_notify when
+    // it closes an idle keep-alive connection.
+    const tls::ControlRecordAction action = read_control_record(b.fd, "backend connection");
+    const bool in_exchange = b.state != BackendState::kIdle && b.client != kNoSlot;
+    switch (after_control_record(action, in_exchange)) {
+      case ControlRecordStep::kReadOn:
+        post_backend_recv(slot);
+        break;
+      case ControlRecordStep::kCloseIdleConnection:
+        close_backend(slot);
+        break;
+      case ControlRecordStep::kEndExchange:
+        on_backend_eof(slot, action == tls::ControlRecordAction::kClosed ? 0 : -EIO);
+        break;
     }
     return;
   }

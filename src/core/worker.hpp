@@ -24,6 +24,7 @@
 #include "net/channel.hpp"
 #include "ringgate/user_data.hpp"
 #include "tls/context.hpp"
+#include "tls/ktls.hpp"
 #include "upstream/pool.hpp"
 
 struct io_uring_cqe;
@@ -86,6 +87,17 @@ struct ListenSlot {
   bool retired = false;       // left the config: closed once its accept ended
   TimerNode resume;           // accepting paused after EMFILE/ENFILE
 };
+
+// What a backend connection does after a non-data TLS record arrived on its
+// kTLS socket. A connection in an exchange ends it (close_notify: the
+// backend closed; an error: 502). An idle pooled connection has no exchange
+// and no client: it is closed (the pool refills), or reads on after a ticket.
+enum class ControlRecordStep : uint8_t { kReadOn, kCloseIdleConnection, kEndExchange };
+constexpr ControlRecordStep after_control_record(tls::ControlRecordAction action,
+                                                 bool in_exchange) noexcept {
+  if (action == tls::ControlRecordAction::kIgnore) return ControlRecordStep::kReadOn;
+  return in_exchange ? ControlRecordStep::kEndExchange : ControlRecordStep::kCloseIdleConnection;
+}
 
 struct RequestState {
   explicit RequestState(const http::ParserLimits& limits)
@@ -243,8 +255,8 @@ class Worker {
   // kTLS hand-over once a connection is quiet; false when it was failed.
   bool offload_ktls(int fd, net::Channel& io, const char* who) noexcept;
   // A recv on a kTLS socket failed with EIO: a non-data record waits.
-  // Returns 0 to read on, 1 for a clean close_notify, -1 for an error.
-  int read_control_record(int fd, const char* who) noexcept;
+  // Reads and classifies it (kIgnore also when nothing was there after all).
+  tls::ControlRecordAction read_control_record(int fd, const char* who) noexcept;
   // TLS listeners: the server side of a client connection.
   bool start_client_tls(uint32_t slot, uint32_t listener) noexcept;
   bool client_tls_input(uint32_t slot, const char* data, size_t len) noexcept;

@@ -313,6 +313,10 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
 void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
   BackendConn& b = *backends_[slot];
   const uint32_t ci = b.client;
+  if (ci == kNoSlot) {  // no exchange to end: a spare or an idle pooled connection
+    close_backend(slot);
+    return;
+  }
   if (res == 0 && clients_[ci]->response_started &&
       b.parser.head().framing == http::BodyFraming::kUntilClose) {
     ClientConn& c = *clients_[ci];
