@@ -86,6 +86,10 @@ std::string Metrics::render() const {
   help(out, "ringgate_backend_connections_active", "gauge", "Open backend connections.");
   line(out, "ringgate_backend_connections_active", "",
        sum(&WorkerCounters::backend_connections_active));
+  help(out, "ringgate_backend_pools", "gauge",
+       "Backend connection pools held by workers (one per key per worker; a pool whose key "
+       "left the config is freed once its last connection closed).");
+  line(out, "ringgate_backend_pools", "", sum(&WorkerCounters::pools_active));
   help(out, "ringgate_retries_total", "counter",
        "Requests replayed on a fresh backend connection after a reused one failed.");
   line(out, "ringgate_retries_total", "", sum(&WorkerCounters::retries_total));

@@ -165,6 +165,7 @@ void Worker::loop() noexcept {
     now_ms_ = monotonic_ms();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
     retry_starved();
+    reap_pools();
     if (shared_.snapshots.generation() != snapshot_generation_) {
       snapshot_ = shared_.snapshots.get();
       snapshot_generation_ = snapshot_->generation;
@@ -177,7 +178,7 @@ void Worker::loop() noexcept {
 
 void Worker::switch_snapshot() noexcept {
   sync_listeners();
-  for (WorkerPool& wp : pools_) wp.pool.live = false;
+  pools_.for_each([](uint32_t, WorkerPool& wp) { wp.pool.live = false; });
   pool_of_spec_.assign(snapshot_->pools.size(), kNoSlot);
   for (size_t i = 0; i < snapshot_->pools.size(); ++i) {
     const uint32_t p = find_pool(snapshot_->pools[i]);
@@ -187,30 +188,56 @@ void Worker::switch_snapshot() noexcept {
   }
   // Pools whose key vanished drain: idle connections close now, busy ones
   // close when their exchange ends (release_to_pool checks `live`).
-  for (WorkerPool& wp : pools_) {
-    if (wp.pool.live) continue;
+  pools_.for_each([this](uint32_t, WorkerPool& wp) {
+    if (wp.pool.live) return;
     timers_.cancel(wp.refill_timer);
     while (wp.pool.idle_count() > 0) close_backend(wp.pool.idle().back());
-  }
+    reap_pending_ = true;
+  });
   api_of_route_.clear();
   for (const RouteTarget& route : snapshot_->routes) {
     api_of_route_.push_back(&shared_.metrics->api(route.api_id, index_));
   }
   // Pools kept from the previous snapshot are still warm; new ones fill now.
-  for (uint32_t p = 0; p < pools_.size(); ++p) refill_pool(p);
+  pools_.for_each([this](uint32_t p, WorkerPool&) { refill_pool(p); });
+  reap_pools();
+}
+
+// Frees pools whose key left the config once their last connection closed:
+// their TLS context (and the client certificate's private key in it) and
+// their TLS sessions go with them. Runs between loop turns, never while an
+// exchange may still look its pool up by index.
+void Worker::reap_pools() noexcept {
+  if (!reap_pending_) return;
+  reap_pending_ = false;
+  std::vector<uint32_t> gone;
+  pools_.for_each([&](uint32_t p, WorkerPool& wp) {
+    if (wp.pool.live) return;
+    if (wp.pool.open() == 0) {
+      gone.push_back(p);
+    } else {
+      reap_pending_ = true;  // busy connections still finishing
+    }
+  });
+  for (uint32_t p : gone) {
+    timers_.cancel(pools_[p].refill_timer);
+    sessions_.erase(pools_[p].pool.key_text());
+    pools_.erase(p);
+  }
+  counters_.pools_active.store(pools_.size(), std::memory_order_relaxed);
 }
 
 uint32_t Worker::find_pool(const PoolSpec& spec) noexcept {
-  auto it = pool_by_key_.find(spec.key_text);
-  if (it != pool_by_key_.end()) return it->second;
-  const uint32_t index = static_cast<uint32_t>(pools_.size());
-  WorkerPool& wp = pools_.emplace_back(spec.key_text);
-  wp.address = spec.address;
-  wp.counters = &shared_.metrics->pool(spec.key_text, index_);
-  wp.refill_timer.owner = index;
-  wp.refill_timer.kind = kTimerPoolRefill;
-  if (spec.tls) setup_pool_tls(wp, spec);
-  pool_by_key_.emplace(spec.key_text, index);
+  const uint32_t index = pools_.find_or_add(spec.key_text, [&](uint32_t slot) {
+    auto wp = std::make_unique<WorkerPool>(spec.key_text);
+    wp->address = spec.address;
+    wp->counters = &shared_.metrics->pool(spec.key_text, index_);
+    wp->refill_timer.owner = slot;
+    wp->refill_timer.kind = kTimerPoolRefill;
+    if (spec.tls) setup_pool_tls(*wp, spec);
+    return wp;
+  });
+  counters_.pools_active.store(pools_.size(), std::memory_order_relaxed);
   return index;
 }
 
@@ -988,6 +1015,7 @@ void Worker::maybe_free_backend(uint32_t slot) noexcept {
     WorkerPool& wp = pools_[b.pool];
     wp.pool.on_closed();
     bump(wp.counters->open, static_cast<uint64_t>(-1));
+    if (!wp.pool.live && wp.pool.open() == 0) reap_pending_ = true;
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
   b.io.reset();

@@ -25,6 +25,7 @@
 #include "ringgate/user_data.hpp"
 #include "tls/context.hpp"
 #include "tls/ktls.hpp"
+#include "upstream/keyed_slots.hpp"
 #include "upstream/pool.hpp"
 
 struct io_uring_cqe;
@@ -268,6 +269,7 @@ class Worker {
   void release_to_pool(uint32_t slot) noexcept;
   void remove_idle(uint32_t slot) noexcept;
   uint32_t find_pool(const PoolSpec& spec) noexcept;
+  void reap_pools() noexcept;
 
   // The exchange (http/proxy.cpp).
   void process_client_input(uint32_t slot, const char* data, size_t len) noexcept;
@@ -304,8 +306,8 @@ class Worker {
   uint64_t snapshot_generation_ = 0;
   std::vector<uint32_t> pool_of_spec_;      // snapshot pool index → worker pool
   std::vector<ApiCounters*> api_of_route_;  // snapshot route index → counters
-  std::deque<WorkerPool> pools_;            // a deque: timers point into its elements
-  std::unordered_map<std::string, uint32_t> pool_by_key_;
+  upstream::KeyedSlots<WorkerPool> pools_;  // by pool key; slots stable while a pool lives
+  bool reap_pending_ = false;               // a pool that left the config may be free to go
 
   std::vector<std::unique_ptr<ClientConn>> clients_;
   std::vector<uint32_t> free_clients_;
