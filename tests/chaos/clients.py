@@ -15,9 +15,11 @@ each kind (all, or those named by --kinds) against
 
 Counts the outcome of every attempt by kind: the HTTP status the gateway
 answered, or what happened instead ("reset", "closed", "timeout",
-"refused", "client-closed", "client-aborted"); attempts still running 3 s
-after the end are counted as "unfinished". Writes the counts as JSON to
---out and one summary line to stdout.
+"refused", "client-closed", "client-aborted"). "reset:504" is a 504 that
+came while the request was still being sent (the send failed, the answer
+was read after); "stall:408" is a stalled half-body's answer. Attempts still
+running 3 s after the end are counted as "unfinished". Writes the counts as
+JSON to --out and one summary line to stdout.
 """
 
 import argparse
