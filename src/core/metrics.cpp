@@ -23,8 +23,14 @@ std::string escape_label(const std::string& value) {
 
 void line(std::string& out, const char* name, const std::string& labels, uint64_t value) {
   out += name;
-  if (!labels.empty()) out += "{" + labels + "}";
-  out += " " + std::to_string(value) + "\n";
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
 }
 
 void help(std::string& out, const char* name, const char* type, const char* text) {
@@ -54,7 +60,19 @@ ApiCounters& Metrics::api(const std::string& api_id, uint32_t worker) {
 }
 
 PoolCounters& Metrics::pool(const std::string& key, uint32_t worker) {
-  return per_worker(pools_, key, worker);
+  PoolCounters& counters = per_worker(pools_, key, worker);
+  std::lock_guard lock(mu_);
+  ++pool_holders_[key];
+  return counters;
+}
+
+void Metrics::release_pool(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = pool_holders_.find(key);
+  if (it == pool_holders_.end()) return;
+  if (--it->second > 0) return;
+  pool_holders_.erase(it);
+  pools_.erase(key);
 }
 
 void Metrics::set_certificates(std::vector<CertificateExpiry> certificates) {

@@ -222,6 +222,7 @@ void Worker::reap_pools() noexcept {
   for (uint32_t p : gone) {
     timers_.cancel(pools_[p].refill_timer);
     sessions_.erase(pools_[p].pool.key_text());
+    shared_.metrics->release_pool(pools_[p].pool.key_text());
     pools_.erase(p);
   }
   counters_.pools_active.store(pools_.size(), std::memory_order_relaxed);
