@@ -70,42 +70,6 @@ std::string parent_of(const std::string& path) {
 
 }  // namespace
 
-bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
-               std::string& error) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat info {};
-  if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
-    error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
-    return false;
-  }
-  if (!S_ISREG(info.st_mode)) {
-    error = "cannot read " + quoted(path) + ": not a regular file";
-    return false;
-  }
-  if (static_cast<unsigned long long>(info.st_size) > max_bytes) {
-    error = "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
-    return false;
-  }
-  contents.clear();
-  contents.reserve(static_cast<size_t>(info.st_size));
-  char buffer[16384];
-  for (;;) {
-    ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
-      return false;
-    }
-    if (got == 0) return true;
-    if (contents.size() + static_cast<size_t>(got) > max_bytes) {
-      error =
-          "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
-      return false;
-    }
-    contents.append(buffer, static_cast<size_t>(got));
-  }
-}
-
 bool make_private_directory(const std::string& path, bool force_private, std::string& error) {
   std::error_code ignored;
   std::filesystem::create_directories(parent_of(path), ignored);  // mkdir() below reports failures

@@ -17,12 +17,6 @@ namespace ringgate::certs {
 // directory scan after a crash can recognise and delete them.
 inline constexpr std::string_view kTempFilePrefix = ".tmp-";
 
-// Reads the regular file at `path` (symlinks followed) into `contents`.
-// Refuses files larger than `max_bytes`. On failure returns false and sets
-// `error` to a sentence naming the path and the reason.
-bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
-               std::string& error);
-
 // Creates `path` (and missing parents) as a directory with mode 0700. When
 // it already exists it must be a directory; with `force_private` its mode is
 // then set to 0700 too, otherwise it is left as the operator made it.
