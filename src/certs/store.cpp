@@ -148,8 +148,8 @@ bool CertificateStore::open(const std::string& state_dir, std::string& error) {
     return false;
   }
   const std::string directory = state_dir + "/certificates";
-  if (!make_private_directory(state_dir, false, error) ||
-      !make_private_directory(directory, true, error)) {
+  if (!make_private_directory(state_dir, DirectoryOrigin::kOperator, error) ||
+      !make_private_directory(directory, DirectoryOrigin::kGateway, error)) {
     return false;
   }
   std::map<std::string, StoredCertificate> loaded;

@@ -95,5 +95,26 @@ TEST(Cli, CheckConfigRefusesFifoAsPasswordFileWithoutWaitingForAWriter) {
       << output;
 }
 
+TEST(Cli, ConfigRefusesAStateDirWritableByOthers) {
+  TempDir dir;
+  const std::string state = dir.file("state");
+  ASSERT_EQ(::mkdir(state.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(state.c_str(), 0777), 0);
+  GatewayOptions o;
+  o.apis = {{"orders", "orders", "http://127.0.0.1:9/api"}};
+  write_file(dir.file("admin.token"), "secret\n", 0600);
+  write_file(dir.file("ringgate.json"),
+             gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  CommandResult r =
+      run_command({ringgate_binary(), "--config", dir.file("ringgate.json")}, Millis(10000));
+  ASSERT_TRUE(r.exit_code) << "ringgate started with a world-writable stateDir";
+  EXPECT_EQ(*r.exit_code, 1);
+  const std::string output = r.out + r.err;
+  EXPECT_NE(
+      output.find("$.gateway.stateDir: " + state + " is writable by group/others (mode 0777)"),
+      std::string::npos)
+      << output;
+}
+
 }  // namespace
 }  // namespace ringgate::itest
