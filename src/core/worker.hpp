@@ -153,11 +153,11 @@ struct WorkerPool {
   PoolCounters* counters = nullptr;
   TimerNode refill_timer;
   bool failing = false;  // the last connect failed (logged once per streak)
-  // TLS to the backend: one client context per key on this worker.
+  // TLS to the backend: the key's client context, built and checked with the
+  // snapshot and shared by every worker (SSL_new only; nothing modifies it).
   bool tls = false;
   std::string sni;
   std::shared_ptr<SSL_CTX> tls_context;
-  std::string tls_setup_error;  // why tls_context is null
 };
 
 class Worker {

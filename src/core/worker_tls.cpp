@@ -1,5 +1,5 @@
-// TLS on backend connections: one client SSL_CTX per pool key on each
-// worker, the handshake after connect, and decryption of what arrives.
+// TLS on backend connections: the pool key's client SSL_CTX (from the
+// snapshot), the handshake after connect, and decryption of what arrives.
 // Worker members, beside the plain-socket plumbing in core/worker.cpp.
 #include <cstring>
 
@@ -12,21 +12,7 @@ namespace ringgate::core {
 void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
   pool.tls = true;
   pool.sni = spec.sni;
-  tls::ClientProfile profile;
-  profile.verify_chain = spec.verify_chain;
-  profile.verify_name = spec.verify_name;
-  profile.ca_file = spec.ca_file;
-  if (spec.client_certificate) {
-    profile.key = spec.client_certificate->key();
-    profile.certificate = spec.client_certificate->certificate();
-    profile.chain = spec.client_certificate->chain();
-  }
-  std::string error;
-  pool.tls_context = tls::make_client_context(profile, error);
-  if (!pool.tls_context) {
-    pool.tls_setup_error = error;
-    RG_ERROR("pool %s: cannot set up TLS: %s", spec.key_text.c_str(), error.c_str());
-  }
+  pool.tls_context = spec.tls_context;
 }
 
 // Creates the TLS client for a freshly connected socket and sends the
@@ -34,16 +20,14 @@ void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
 bool Worker::start_backend_tls(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  std::string error = pool.tls_setup_error;
-  std::unique_ptr<tls::TlsTransport> transport;
-  if (pool.tls_context) {
-    tls::ClientOptions options;
-    options.server_name = pool.sni;
-    options.sessions = &sessions_;
-    options.session_key = pool.pool.key_text();
-    options.ktls = shared_.ktls_available;
-    transport = tls::TlsTransport::client(pool.tls_context, options, error);
-  }
+  tls::ClientOptions options;
+  options.server_name = pool.sni;
+  options.sessions = &sessions_;
+  options.session_key = pool.pool.key_text();
+  options.ktls = shared_.ktls_available;
+  std::string error;
+  std::unique_ptr<tls::TlsTransport> transport =
+      tls::TlsTransport::client(pool.tls_context, options, error);
   if (!transport) {
     backend_failed(slot, ("TLS setup failed: " + error).c_str(), 502);
     return false;
@@ -52,6 +36,7 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
   const IoResult started = transport->start(b.io.wire_out());
   b.io.set_transport(std::move(transport));
   flush_backend(slot);
+  if (b.closing) return false;
   if (started.status == IoStatus::kError) {
     backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
     return false;

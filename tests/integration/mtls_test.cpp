@@ -619,6 +619,52 @@ TEST(Mtls, CheckConfigNamesEachBrokenCertificateAndWhy) {
   EXPECT_TRUE(line_for("good").empty()) << output;
 }
 
+// --check-config on a config made from `o` in `dir`; the output of both streams.
+CommandResult check_tls_config(const TempDir& dir, const TlsGatewayOptions& o) {
+  write_file(dir.file("admin.token"), "secret\n", 0600);
+  write_file(dir.file("ringgate.json"),
+             tls_gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  return run_command({ringgate_binary(), "--check-config", dir.file("ringgate.json")});
+}
+
+TEST(Mtls, CheckConfigRefusesACaFileHoldingNoCertificate) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  write_file(dir.file("empty-ca.pem"), "# the bundle is still to be filled in\n");
+  TlsGatewayOptions o;
+  o.backends = {{"orders", "https://127.0.0.1:9", true, true, dir.file("empty-ca.pem")}};
+  o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", ""}};
+  CommandResult r = check_tls_config(dir, o);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string output = r.out + r.err;
+  EXPECT_TRUE(std::regex_search(
+      output,
+      std::regex(R"(\$\.backends\.orders\.caFile: .*empty-ca\.pem.* holds no certificate)")))
+      << output;
+}
+
+TEST(Mtls, CheckConfigRefusesAClientCertificateWithTooWeakAKey) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  const std::string key = dir.file("weak.key");
+  const std::string crt = dir.file("weak.crt");
+  TestPfx weak{dir.file("weak.pfx"), dir.file("weak.pass"), ""};
+  openssl({"req", "-x509", "-newkey", "rsa:512", "-nodes", "-subj", "/CN=weak-client", "-days",
+           "30", "-keyout", key, "-out", crt});
+  openssl({"pkcs12", "-export", "-inkey", key, "-in", crt, "-out", weak.pfx_file, "-passout",
+           "pass:weak"});
+  write_file(weak.password_file, "weak\n", 0600);
+  TlsGatewayOptions o;
+  o.certificates = {{"weak", weak}};
+  o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", certificate_id_policy("weak")}};
+  CommandResult r = check_tls_config(dir, o);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string output = r.out + r.err;
+  EXPECT_TRUE(std::regex_search(
+      output, std::regex(R"(\$\.apis\.orders\.policy: client certificate "weak": key too weak)")))
+      << output;
+}
+
 // ---------------------------------------------------------------------------
 // Acceptance 6: a certificate replaced under the same id, then SIGHUP.
 

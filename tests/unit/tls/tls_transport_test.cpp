@@ -136,7 +136,7 @@ TEST(TlsTransport, SelfSignedBackendIsAcceptedWithChainVerificationOff) {
 
 TEST(TlsTransport, BackendFromAnUntrustedIssuerIsNamedInTheError) {
   ClientProfile profile;
-  profile.ca_file = pki().root_file;
+  profile.ca = pki().root_bundle;
   auto client = make_client(client_context(profile), "rogue-client");
   auto server = make_server(single(server_context(pki().rogue_client)));
   Pump pump{*client, *server};
