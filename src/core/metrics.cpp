@@ -23,8 +23,14 @@ std::string escape_label(const std::string& value) {
 
 void line(std::string& out, const char* name, const std::string& labels, uint64_t value) {
   out += name;
-  if (!labels.empty()) out += "{" + labels + "}";
-  out += " " + std::to_string(value) + "\n";
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
 }
 
 void help(std::string& out, const char* name, const char* type, const char* text) {
@@ -169,7 +175,12 @@ std::string Metrics::render() const {
       {"ringgate_pool_connects_total", "counter", "Backend connections opened.",
        &PoolCounters::connects},
       {"ringgate_pool_connect_failures_total", "counter",
-       "Backend connection attempts that failed.", &PoolCounters::connect_failures},
+       "Backend connection attempts that failed (connect or TLS handshake).",
+       &PoolCounters::connect_failures},
+      {"ringgate_pool_backoffs_total", "counter",
+       "Times refilling a key's pool was put off after failed connection attempts (back-off "
+       "from 250 ms, doubling per failure, at most 30 s).",
+       &PoolCounters::backoffs},
   };
   for (const PoolMetric& m : kPoolMetrics) {
     help(out, m.name, m.type, m.text);

@@ -158,6 +158,13 @@ struct WorkerPool {
   bool tls = false;
   std::string sni;
   std::shared_ptr<SSL_CTX> tls_context;
+
+  // A connection of this key failed to connect or to complete its TLS
+  // handshake: counted, and the refill backs off. Once per connection.
+  void connect_failed(uint64_t now_ms) noexcept {
+    bump(counters->connect_failures);
+    pool.on_connect_failure(now_ms);
+  }
 };
 
 class Worker {
@@ -215,6 +222,9 @@ class Worker {
   void flush_backend(uint32_t slot) noexcept;
   void on_backend_connect(uint32_t slot, int res) noexcept;
   void backend_ready(uint32_t slot) noexcept;
+  // A new connection of `pool` works (TLS: the backend accepted the
+  // handshake): the back-off streak ends.
+  void backend_accepted(WorkerPool& pool) noexcept;
   // TLS to backends (core/worker_tls.cpp).
   void setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept;
   bool start_backend_tls(uint32_t slot) noexcept;

@@ -29,6 +29,7 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
   std::unique_ptr<tls::TlsTransport> transport =
       tls::TlsTransport::client(pool.tls_context, options, error);
   if (!transport) {
+    pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS setup failed: " + error).c_str(), 502);
     return false;
   }
@@ -38,6 +39,7 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
   flush_backend(slot);
   if (b.closing) return false;
   if (started.status == IoStatus::kError) {
+    pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
     return false;
   }
@@ -49,19 +51,22 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
                                bool& peer_closed) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  Transport& transport = *b.io.transport();
+  auto& transport = static_cast<tls::TlsTransport&>(*b.io.transport());
+  const bool was_accepted = transport.peer_accepted();
   std::string& plain = b.io.plain_in();
   plain.clear();
   const IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
   flush_backend(slot);
   if (b.closing) return false;
   if (r.status == IoStatus::kError) {
-    const bool handshaking = b.state == BackendState::kHandshaking;
-    pool.pool.on_connect_failure(now_ms_);
-    if (handshaking) bump(pool.counters->connect_failures);
+    // A TLS 1.3 server judges our certificate after our side of the
+    // handshake is done, so its refusal arrives on a connection that looks
+    // established: until the backend has accepted, this is the handshake
+    // failing.
+    if (!was_accepted) pool.connect_failed(now_ms_);
     char reason[512];
     std::snprintf(reason, sizeof reason, "TLS %s with %s failed: %s",
-                  handshaking ? "handshake" : "session", pool.pool.key_text().c_str(),
+                  was_accepted ? "session" : "handshake", pool.pool.key_text().c_str(),
                   transport.last_error().c_str());
     backend_failed(slot, reason, 502);
     return false;
@@ -70,6 +75,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
   if (b.state == BackendState::kHandshaking) {
     if (!transport.established()) {
       if (peer_closed) {
+        pool.connect_failed(now_ms_);
         backend_failed(slot, "backend closed the connection during the TLS handshake", 502);
       } else {
         post_backend_recv(slot);
@@ -78,6 +84,8 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
     }
     on_backend_handshake_done(slot);
     if (b.closing || !b.open) return false;
+  } else if (!was_accepted && transport.peer_accepted()) {
+    backend_accepted(pool);
   }
   if (plain.empty() && !peer_closed) {
     // Only TLS housekeeping (session tickets, key updates): nothing to parse.
@@ -93,6 +101,7 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed
                                    : counters_.tls_handshakes_full);
+  if (transport->peer_accepted()) backend_accepted(pools_[b.pool]);
   b.io.ktls_wanted = shared_.ktls_available;
   if (!b.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   backend_ready(slot);

@@ -543,6 +543,28 @@ TEST(Mtls, BackendRefusingOurCertificateInTheHandshakeGives502) {
       << "no log line saying the backend rejected the handshake";
 }
 
+TEST(Mtls, BackendRefusingOurCertificateBacksThePoolOff) {
+  REQUIRE_TLS_PEERS();
+  // TLS 1.3: the refusal comes after our side of the handshake is done, so
+  // the connection looked good for a moment; it still counts as a failure.
+  OpensslServer server(pki().backend_server, pki().ca.cert_pem);
+  TlsGatewayOptions o;
+  o.certificates = {{"client-untrusted", pki().client_untrusted_pfx}};
+  o.backends = {trusting_backend(server.origin())};
+  o.apis = {{"a", "a", server.origin() + "/api", certificate_id_policy("client-untrusted")}};
+  o.pool = {{"minIdle", 4}};
+  TlsGateway gateway(o);
+
+  std::this_thread::sleep_for(Millis(5000));
+  const std::string metrics = gateway.metrics();
+  const double connects = metric_value(metrics, "ringgate_pool_connects_total").value_or(0);
+  EXPECT_GE(connects, 4) << metrics;
+  EXPECT_LT(connects, 30) << metrics;
+  EXPECT_EQ(metric_value(metrics, "ringgate_pool_connect_failures_total").value_or(0), connects)
+      << "each refused connection counts once\n"
+      << metrics;
+}
+
 TEST(Mtls, MissingCertificateRefusedInTheHandshakeGives502) {
   REQUIRE_TLS_PEERS();
   OpensslServer server(pki().backend_server, pki().ca.cert_pem);
