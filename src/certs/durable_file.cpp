@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -70,43 +71,7 @@ std::string parent_of(const std::string& path) {
 
 }  // namespace
 
-bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
-               std::string& error) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat info {};
-  if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
-    error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
-    return false;
-  }
-  if (!S_ISREG(info.st_mode)) {
-    error = "cannot read " + quoted(path) + ": not a regular file";
-    return false;
-  }
-  if (static_cast<unsigned long long>(info.st_size) > max_bytes) {
-    error = "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
-    return false;
-  }
-  contents.clear();
-  contents.reserve(static_cast<size_t>(info.st_size));
-  char buffer[16384];
-  for (;;) {
-    ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      error = "cannot read " + quoted(path) + ": " + describe_errno(errno);
-      return false;
-    }
-    if (got == 0) return true;
-    if (contents.size() + static_cast<size_t>(got) > max_bytes) {
-      error =
-          "cannot read " + quoted(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
-      return false;
-    }
-    contents.append(buffer, static_cast<size_t>(got));
-  }
-}
-
-bool make_private_directory(const std::string& path, bool force_private, std::string& error) {
+bool make_private_directory(const std::string& path, DirectoryOrigin origin, std::string& error) {
   std::error_code ignored;
   std::filesystem::create_directories(parent_of(path), ignored);  // mkdir() below reports failures
   if (::mkdir(path.c_str(), 0700) == 0) {
@@ -122,7 +87,8 @@ bool make_private_directory(const std::string& path, bool force_private, std::st
     return false;
   }
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
+  const bool ours = origin == DirectoryOrigin::kGateway;
+  if ((ours ? ::lstat(path.c_str(), &info) : ::stat(path.c_str(), &info)) != 0) {
     error = "cannot use directory " + quoted(path) + ": " + describe_errno(errno);
     return false;
   }
@@ -130,8 +96,24 @@ bool make_private_directory(const std::string& path, bool force_private, std::st
     error = "cannot use " + quoted(path) + " as a directory: it is not one";
     return false;
   }
-  if (force_private && (info.st_mode & 07777) != 0700 && ::chmod(path.c_str(), 0700) != 0) {
-    error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+  if (info.st_uid != ::geteuid()) {
+    error = path + " is owned by uid " + std::to_string(info.st_uid) +
+            ", not by the user ringgate runs as (uid " + std::to_string(::geteuid()) +
+            "); chown it or choose another stateDir";
+    return false;
+  }
+  const mode_t mode = info.st_mode & 07777;
+  if (ours) {
+    if (mode != 0700 && ::chmod(path.c_str(), 0700) != 0) {
+      error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+      return false;
+    }
+    return true;
+  }
+  if ((mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+    error = path + " is writable by group/others (mode " + octal + "); chmod 700 it";
     return false;
   }
   return true;

@@ -17,16 +17,23 @@ namespace ringgate::certs {
 // directory scan after a crash can recognise and delete them.
 inline constexpr std::string_view kTempFilePrefix = ".tmp-";
 
-// Reads the regular file at `path` (symlinks followed) into `contents`.
-// Refuses files larger than `max_bytes`. On failure returns false and sets
-// `error` to a sentence naming the path and the reason.
-bool read_file(const std::string& path, size_t max_bytes, std::string& contents,
-               std::string& error);
+// Who made a directory that already exists, and so what is checked.
+enum class DirectoryOrigin {
+  // Named in the config (stateDir): a symlink to it is followed, its mode is
+  // left as the operator set it, but it must be owned by this process's
+  // effective user and not writable by group or others: whoever can write
+  // there can swap the key material the gateway loads.
+  kOperator,
+  // Inside one of the above, made by ringgate: a symlink is refused, and the
+  // mode is set to 0700.
+  kGateway,
+};
 
 // Creates `path` (and missing parents) as a directory with mode 0700. When
-// it already exists it must be a directory; with `force_private` its mode is
-// then set to 0700 too, otherwise it is left as the operator made it.
-bool make_private_directory(const std::string& path, bool force_private, std::string& error);
+// it already exists it must be a directory owned by this process's effective
+// user, checked as `origin` says. On failure `error` names the path and what
+// to do about it.
+bool make_private_directory(const std::string& path, DirectoryOrigin origin, std::string& error);
 
 // Replaces `directory`/`name` with `contents`, with permission bits `mode`.
 // The temp file is created with mode 0600 before any byte is written, so the

@@ -12,6 +12,7 @@
 
 #include "certs/durable_file.hpp"
 #include "certs/pem.hpp"
+#include "files/read_file.hpp"
 
 namespace ringgate::certs {
 namespace {
@@ -36,6 +37,21 @@ class SecretString {
   std::string text_;
 };
 
+// A file that holds key material or a password, read whole and wiped on exit.
+class SecretFile {
+ public:
+  SecretFile(const std::string& path, size_t max_bytes, files::Symlinks symlinks)
+      : file_(files::read_regular_file(path, max_bytes, symlinks)) {}
+  ~SecretFile() { OPENSSL_cleanse(file_.contents.data(), file_.contents.size()); }
+  SecretFile(const SecretFile&) = delete;
+  SecretFile& operator=(const SecretFile&) = delete;
+  const files::FileResult& file() const noexcept { return file_; }
+  std::string& contents() noexcept { return file_.contents; }
+
+ private:
+  files::FileResult file_;
+};
+
 PfxResult failure(PfxError error, std::string message) {
   PfxResult result;
   result.error = error;
@@ -57,12 +73,10 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 // Loads one persisted file; on success tightens its mode to 0600 should
 // someone have loosened it.
 PfxResult load_persisted(const std::string& path) {
-  SecretString contents;
-  std::string error;
-  if (!read_file(path, kMaxStateFileBytes, contents.str(), error)) {
-    return failure(PfxError::kIoError, error);
-  }
-  PfxResult result = decode_pem(contents.str());
+  // The store writes its files itself: a symlink in its place is not ours.
+  SecretFile contents(path, kMaxStateFileBytes, files::Symlinks::kRefuse);
+  if (!contents.file().ok()) return failure(PfxError::kIoError, contents.file().message());
+  PfxResult result = decode_pem(contents.contents());
   if (!result.ok()) {
     result.message = "\"" + path + "\": " + result.message;
     return result;
@@ -134,8 +148,8 @@ bool CertificateStore::open(const std::string& state_dir, std::string& error) {
     return false;
   }
   const std::string directory = state_dir + "/certificates";
-  if (!make_private_directory(state_dir, false, error) ||
-      !make_private_directory(directory, true, error)) {
+  if (!make_private_directory(state_dir, DirectoryOrigin::kOperator, error) ||
+      !make_private_directory(directory, DirectoryOrigin::kGateway, error)) {
     return false;
   }
   std::map<std::string, StoredCertificate> loaded;
@@ -241,18 +255,17 @@ std::optional<StoredCertificate> CertificateStore::find_by_thumbprint(
 
 PfxResult CertificateStore::load_from_files(const std::string& id, const std::string& pfx_file,
                                             const std::string& password_file) {
-  SecretString pfx;
+  // Files the config names may be symlinks (certificates linked into place).
+  SecretFile pfx(pfx_file, kMaxPfxBytes, files::Symlinks::kFollow);
+  if (!pfx.file().ok()) return failure(PfxError::kIoError, pfx.file().message());
   SecretString password;
-  std::string error;
-  if (!read_file(pfx_file, kMaxPfxBytes, pfx.str(), error)) {
-    return failure(PfxError::kIoError, error);
-  }
-  if (!password_file.empty() &&
-      !read_file(password_file, kMaxPasswordFileBytes, password.str(), error)) {
-    return failure(PfxError::kIoError, error);
+  if (!password_file.empty()) {
+    SecretFile file(password_file, kMaxPasswordFileBytes, files::Symlinks::kFollow);
+    if (!file.file().ok()) return failure(PfxError::kIoError, file.file().message());
+    password.str().assign(file.contents());
   }
   trim_line_end(password.str());
-  PfxResult result = load_pfx(pfx.str(), password.str());
+  PfxResult result = load_pfx(pfx.contents(), password.str());
   if (!result.ok()) return result;
   std::lock_guard lock(mutex_);
   entries_[id] = StoredCertificate{id, result.certificate, true};

@@ -46,9 +46,12 @@ class CertificateStore {
   // A-Z a-z 0-9 - _ . ~ (URL-safe, file-name-safe), not starting with '.'.
   static bool is_valid_id(std::string_view id);
 
-  // Creates `state_dir` (mode 0700 if new; an existing one keeps its mode)
-  // and `state_dir`/certificates (always 0700), deletes leftover temp files,
-  // and loads every persisted certificate, replacing whatever the store held.
+  // Creates `state_dir` (mode 0700 if new; an existing one keeps its mode,
+  // but must belong to this process's effective user and not be writable by
+  // group or others) and `state_dir`/certificates (always 0700, never a
+  // symlink), deletes leftover temp files, and loads every persisted
+  // certificate (a symlink in their place is refused), replacing whatever the
+  // store held.
   // On failure (a directory that cannot be made, a persisted file that does
   // not load) returns false, leaves the store unchanged, and sets `error` to
   // every problem found, separated by "; ".

@@ -5,19 +5,19 @@
 // problem was found.
 #include "ringgate/config.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "config/address.hpp"
 #include "config/json_reader.hpp"
+#include "files/read_file.hpp"
 
 namespace ringgate::config {
 namespace {
@@ -33,61 +33,19 @@ constexpr size_t kMaxTokenBytes = 4096;
 constexpr size_t kMaxIdLength = 80;
 constexpr std::string_view kDefaultStateDir = "var/ringgate";
 
-std::string errno_text(int error) {
-  char buffer[256];
-  // GNU strerror_r: returns a pointer to the message (maybe not `buffer`).
-  return strerror_r(error, buffer, sizeof buffer);
-}
-
-// Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// Opens `path` as a regular file and, when `content` is non-null, reads all of
-// it (at most `max_bytes`). Returns nullopt on success, otherwise why not
-// ("No such file or directory", "not a regular file", …).
-std::optional<std::string> read_regular_file(const std::string& path, size_t max_bytes,
-                                             std::string* content) {
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) return errno_text(errno);
-  struct stat info {};
-  if (::fstat(file.get(), &info) != 0) return errno_text(errno);
-  if (!S_ISREG(info.st_mode)) return "not a regular file";
-  if (content == nullptr) return std::nullopt;
-  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
-    return "larger than " + std::to_string(max_bytes) + " bytes";
-  }
-  content->clear();
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(file.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_text(errno);
-    if (n == 0) break;
-    content->append(buffer, static_cast<size_t>(n));
-    if (content->size() > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
-  }
-  return std::nullopt;
+std::string errno_text(int code) {
+  return std::error_code(code, std::generic_category()).message();
 }
 
 // Whether a file could be opened for appending at `path`: an existing one
-// must not be a directory and must be writable, a new one needs a writable
-// directory. Returns nullopt when it could, otherwise why not.
+// must be a regular file (a FIFO would block the open, a directory cannot be
+// written) this process may write, a new one needs a writable directory.
+// Returns nullopt when it could, otherwise why not.
 std::optional<std::string> check_writable_file(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) return "it is a directory";
+    if (S_ISDIR(info.st_mode)) return "is a directory, not a regular file";
+    if (!S_ISREG(info.st_mode)) return "is not a regular file";
     if (::access(path.c_str(), W_OK) != 0) return errno_text(errno);
     return std::nullopt;
   }
@@ -340,13 +298,12 @@ void Loader::load_admin(element value, const std::string& path, Admin& admin) {
 }
 
 void Loader::load_token(const std::string& path, Admin& admin) {
-  std::string content;
-  if (std::optional<std::string> error =
-          read_regular_file(admin.token_file, kMaxTokenBytes, &content)) {
-    problems_.add(path, "cannot read " + quote(admin.token_file) + ": " + *error);
+  const files::FileResult file = files::read_regular_file(admin.token_file, kMaxTokenBytes);
+  if (!file.ok()) {
+    problems_.add(path, file.message());
     return;
   }
-  const std::string_view token = trim(content);
+  const std::string_view token = trim(file.contents);
   if (token.empty()) {
     problems_.add(path, "token file " + quote(admin.token_file) + " is empty");
   } else if (has_space_or_control(token)) {
@@ -608,8 +565,9 @@ std::optional<std::string> Loader::read_path(ObjectReader& object, std::string_v
 std::optional<std::string> Loader::read_readable_file(ObjectReader& object, std::string_view key) {
   std::optional<std::string> file = read_path(object, key);
   if (!file) return std::nullopt;
-  if (std::optional<std::string> error = read_regular_file(*file, 0, nullptr)) {
-    problems_.add(object.path_of(key), "cannot read " + quote(*file) + ": " + *error);
+  const files::FileResult checked = files::check_regular_file(*file);
+  if (!checked.ok()) {
+    problems_.add(object.path_of(key), checked.message());
     return std::nullopt;
   }
   return file;
@@ -650,17 +608,17 @@ LoadResult load_document(const std::string& json, const std::string& base_dir,
 
 LoadResult load_file(const std::string& path) {
   std::string absolute;
-  std::string text;
   try {
     absolute = fs::absolute(path).lexically_normal().string();
   } catch (const std::exception& e) {
     return LoadResult{nullptr, {Problem{"$", "cannot resolve " + quote(path) + ": " + e.what()}}};
   }
-  if (std::optional<std::string> error = read_regular_file(absolute, kMaxConfigBytes, &text)) {
-    return LoadResult{nullptr,
-                      {Problem{"$", "cannot read config file " + quote(absolute) + ": " + *error}}};
+  const files::FileResult file = files::read_regular_file(absolute, kMaxConfigBytes);
+  if (!file.ok()) {
+    return LoadResult{
+        nullptr, {Problem{"$", "cannot read config file " + quote(absolute) + ": " + file.reason}}};
   }
-  return load_document(text, fs::path(absolute).parent_path().string(), absolute);
+  return load_document(file.contents, fs::path(absolute).parent_path().string(), absolute);
 }
 
 LoadResult load_string(const std::string& json, const std::string& base_dir) {

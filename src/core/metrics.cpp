@@ -207,7 +207,12 @@ std::string Metrics::render() const {
       {"ringgate_pool_connects_total", "counter", "Backend connections opened.",
        &PoolCounters::connects},
       {"ringgate_pool_connect_failures_total", "counter",
-       "Backend connection attempts that failed.", &PoolCounters::connect_failures},
+       "Backend connection attempts that failed (connect or TLS handshake).",
+       &PoolCounters::connect_failures},
+      {"ringgate_pool_backoffs_total", "counter",
+       "Times refilling a key's pool was put off after failed connection attempts (back-off "
+       "from 250 ms, doubling per failure, at most 30 s).",
+       &PoolCounters::backoffs},
   };
   for (const PoolMetric& m : kPoolMetrics) {
     help(out, m.name, m.type, m.text);

@@ -37,7 +37,8 @@ struct PoolCounters {
   Counter hits{0};    // request served by an idle pooled connection
   Counter misses{0};  // request needed a new connection
   Counter connects{0};
-  Counter connect_failures{0};
+  Counter connect_failures{0};  // connect or TLS handshake
+  Counter backoffs{0};          // refills put off because recent connects failed
 };
 
 struct WorkerCounters {

@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include "files/read_file.hpp"
+
 namespace ringgate::core {
 namespace {
 
@@ -25,11 +27,117 @@ const std::pair<const std::string, config::Backend>* backend_for(const config::C
   return best;
 }
 
-std::string validation_profile(bool chain, bool name, const std::string& ca_file) {
+constexpr size_t kMaxCaFileBytes = 16 * 1024 * 1024;
+// Hex digits of the CA bundle's SHA-256 in the pool key: enough to tell
+// bundles apart, short enough for a metrics label.
+constexpr size_t kCaDigestChars = 16;
+
+using CaBundles = std::map<std::string, std::shared_ptr<const tls::CaBundle>>;
+
+// The trust anchors are named by their content, not their file: a bundle
+// rotated in place gives a new key, so new connections, while connections
+// made under the old one drain.
+std::string validation_profile(bool chain, bool name, const tls::CaBundle* ca) {
   std::string profile = chain ? "chain" : "nochain";
   profile += name ? "+name" : "+noname";
-  if (!ca_file.empty()) profile += ";ca=" + ca_file;
+  if (chain && ca != nullptr) profile += ";ca=sha256:" + ca->sha256().substr(0, kCaDigestChars);
   return profile;
+}
+
+// Each backend entity's caFile, read and parsed once per snapshot (whether
+// or not an API uses it: a broken file is a broken config). Entities without
+// one are absent.
+CaBundles load_ca_bundles(const config::Config& config, std::vector<config::Problem>& problems) {
+  CaBundles bundles;
+  for (const auto& [id, backend] : config.backends) {
+    if (backend.ca_file.empty()) continue;
+    const std::string where = "$.backends." + id + ".caFile";
+    const files::FileResult file = files::read_regular_file(backend.ca_file, kMaxCaFileBytes);
+    if (!file.ok()) {
+      problems.push_back({where, file.message()});
+      continue;
+    }
+    std::string error;
+    auto bundle = tls::CaBundle::parse(file.contents, error);
+    if (!bundle) {
+      problems.push_back({where, "\"" + backend.ca_file + "\" " + error});
+      continue;
+    }
+    bundles.emplace(id, std::move(bundle));
+  }
+  return bundles;
+}
+
+std::vector<ListenerTls> build_listener_tls(const config::Config& config,
+                                            const certs::CertificateStore& store,
+                                            std::vector<config::Problem>& problems) {
+  std::vector<ListenerTls> listeners;
+  for (size_t i = 0; i < config.gateway.listeners.size(); ++i) {
+    const config::Listener& listener = config.gateway.listeners[i];
+    ListenerTls tls;
+    if (listener.tls) {
+      const std::string where = "$.gateway.listeners[" + std::to_string(i) + "].tls";
+      auto contexts = std::make_shared<tls::ServerContexts>();
+      for (const std::string& id : listener.tls->certificate_ids) {
+        auto stored = store.get(id);
+        if (!stored) {
+          problems.push_back({where, "no certificate \"" + id + "\""});
+          continue;
+        }
+        const certs::LoadedCertificate& cert = *stored->certificate;
+        std::string error;
+        auto ctx = tls::make_server_context(cert.key(), cert.certificate(), cert.chain(), error);
+        if (!ctx) {
+          problems.push_back({where, "certificate \"" + id + "\": " + error});
+          continue;
+        }
+        contexts->add(ctx);
+      }
+      tls.contexts = std::move(contexts);
+    }
+    listeners.push_back(std::move(tls));
+  }
+  return listeners;
+}
+
+// What an https pool is made from besides its address: the backend entity
+// whose url prefixes the backend URL, its CA bundle, the policy's client
+// certificate.
+struct TlsPoolInputs {
+  const config::Backend* backend = nullptr;  // null: default validation, system store
+  std::shared_ptr<const tls::CaBundle> ca;   // null: the system store
+  std::optional<certs::StoredCertificate> client_certificate;
+
+  tls::ClientProfile profile() const {
+    tls::ClientProfile profile;
+    if (backend != nullptr) {
+      profile.verify_chain = backend->tls.validate_certificate_chain;
+      profile.verify_name = backend->tls.validate_certificate_name;
+    }
+    profile.ca = ca;
+    if (client_certificate) {
+      const certs::LoadedCertificate& cert = *client_certificate->certificate;
+      profile.key = cert.key();
+      profile.certificate = cert.certificate();
+      profile.chain = cert.chain();
+    }
+    return profile;
+  }
+};
+
+// The client context of a new https pool key. On failure returns null and
+// sets `problem`: its path relative to the API ("…policy" when the client
+// certificate is at fault) and the message.
+std::shared_ptr<SSL_CTX> make_pool_context(const TlsPoolInputs& in, config::Problem& problem) {
+  std::string error;
+  std::shared_ptr<SSL_CTX> ctx = tls::make_client_context(in.profile(), error);
+  if (ctx) return ctx;
+  if (in.client_certificate) {
+    problem = {".policy", "client certificate \"" + in.client_certificate->id + "\": " + error};
+  } else {
+    problem = {".serviceUrl", "cannot set up TLS to the backend: " + error};
+  }
+  return nullptr;
 }
 
 std::vector<http::HeaderEdit> to_edits(const std::vector<policy::SetHeader>& headers) {
@@ -91,34 +199,13 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
   snapshot->limits.max_body_bytes = limits.max_body_bytes;
   const size_t before = problems.size();
 
-  for (size_t i = 0; i < config->gateway.listeners.size(); ++i) {
-    const config::Listener& listener = config->gateway.listeners[i];
-    ListenerTls tls;
-    if (listener.tls) {
-      const std::string where = "$.gateway.listeners[" + std::to_string(i) + "].tls";
-      auto contexts = std::make_shared<tls::ServerContexts>();
-      for (const std::string& id : listener.tls->certificate_ids) {
-        auto stored = store.get(id);
-        if (!stored) {
-          problems.push_back({where, "no certificate \"" + id + "\""});
-          continue;
-        }
-        const certs::LoadedCertificate& cert = *stored->certificate;
-        std::string error;
-        auto ctx = tls::make_server_context(cert.key(), cert.certificate(), cert.chain(), error);
-        if (!ctx) {
-          problems.push_back({where, "certificate \"" + id + "\": " + error});
-          continue;
-        }
-        contexts->add(ctx);
-      }
-      tls.contexts = std::move(contexts);
-    }
-    snapshot->listener_tls.push_back(std::move(tls));
-  }
+  snapshot->listener_tls = build_listener_tls(*config, store, problems);
+  const CaBundles ca_bundles = load_ca_bundles(*config, problems);
 
   std::vector<std::string> paths;
   std::map<std::string, uint32_t> pool_by_key;
+  // Keys whose pool could not be set up, with why: every API on one gets the problem.
+  std::map<std::string, config::Problem> failed_keys;
   for (const auto& [id, api] : config->apis) {
     const std::string where = "$.apis." + id;
     const policy::PolicyResult parsed = policy::parse_policy(api.policy);
@@ -155,30 +242,37 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
 
     PoolSpec spec;
     spec.key.origin = service->origin();
+    TlsPoolInputs tls_inputs;
     if (service->tls) {
       spec.tls = true;
       spec.sni = service->host;
       if (spec.sni.size() > 2 && spec.sni.front() == '[')
         spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
       if (const auto* backend = backend_for(*config, url)) {
-        spec.verify_chain = backend->second.tls.validate_certificate_chain;
-        spec.verify_name = backend->second.tls.validate_certificate_name;
-        spec.ca_file = backend->second.ca_file;
+        tls_inputs.backend = &backend->second;
+        if (auto ca = ca_bundles.find(backend->first); ca != ca_bundles.end()) {
+          tls_inputs.ca = ca->second;
+        }
       }
-      std::optional<certs::StoredCertificate> cert;
-      if (!pol.certificate_id.empty()) cert = store.get(pol.certificate_id);
+      if (!pol.certificate_id.empty())
+        tls_inputs.client_certificate = store.get(pol.certificate_id);
       if (!pol.certificate_thumbprint.empty())
-        cert = store.find_by_thumbprint(pol.certificate_thumbprint);
-      if (cert) spec.client_certificate = cert->certificate;
+        tls_inputs.client_certificate = store.find_by_thumbprint(pol.certificate_thumbprint);
       // An IP literal is not sent as SNI (RFC 6066 §3); the name check then
       // looks at the certificate's IP addresses.
       in6_addr ignored{};
       const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
                               inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
       if (!ip_literal) spec.key.sni = spec.sni;
+      if (tls_inputs.backend != nullptr && !tls_inputs.backend->ca_file.empty() && !tls_inputs.ca) {
+        continue;  // its caFile did not load: reported at the backend
+      }
+      const tls::ClientProfile profile = tls_inputs.profile();
       spec.key.validation_profile =
-          validation_profile(spec.verify_chain, spec.verify_name, spec.ca_file);
-      if (spec.client_certificate) spec.key.thumbprint = spec.client_certificate->info().thumbprint;
+          validation_profile(profile.verify_chain, profile.verify_name, profile.ca.get());
+      if (tls_inputs.client_certificate) {
+        spec.key.thumbprint = tls_inputs.client_certificate->certificate->info().thumbprint;
+      }
     } else if (!pol.certificate_id.empty() || !pol.certificate_thumbprint.empty()) {
       problems.push_back(
           {where + ".policy", "authentication-certificate needs an https backend, not " + url});
@@ -186,11 +280,24 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
     }
     spec.key_text = spec.key.to_string();
 
+    if (auto failed = failed_keys.find(spec.key_text); failed != failed_keys.end()) {
+      problems.push_back({where + failed->second.path, failed->second.message});
+      continue;
+    }
     auto [it, inserted] =
         pool_by_key.emplace(spec.key_text, static_cast<uint32_t>(snapshot->pools.size()));
     if (inserted) {
-      if (!net::resolve_address(service->host, service->port, false, spec.address, error)) {
-        problems.push_back({where + ".serviceUrl", error});
+      // A new key: its context and address, made once however many APIs share it.
+      config::Problem failure;
+      if (spec.tls) spec.tls_context = make_pool_context(tls_inputs, failure);
+      if ((!spec.tls || spec.tls_context) &&
+          !net::resolve_address(service->host, service->port, false, spec.address, error)) {
+        failure = {".serviceUrl", error};
+      }
+      if (!failure.path.empty()) {
+        problems.push_back({where + failure.path, failure.message});
+        failed_keys.emplace(spec.key_text, std::move(failure));
+        pool_by_key.erase(it);
         continue;
       }
       snapshot->pools.push_back(std::move(spec));

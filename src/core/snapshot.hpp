@@ -30,10 +30,11 @@ struct PoolSpec {
   BackendAddress address;
   bool tls = false;
   std::string sni;  // server name for SNI and the name check
-  bool verify_chain = true;
-  bool verify_name = true;
-  std::string ca_file;                                                 // empty: the system store
-  std::shared_ptr<const certs::LoadedCertificate> client_certificate;  // null: none
+  // The key's TLS client context (verification settings, trust anchors,
+  // client certificate), built and checked with the snapshot; null for plain
+  // TCP. Never modified once built, so every worker makes its connections
+  // from this one context.
+  std::shared_ptr<SSL_CTX> tls_context;
 };
 
 struct RouteTarget {
@@ -67,7 +68,10 @@ struct Snapshot {
 
 // Builds the runtime snapshot from a validated config and the certificates
 // it may reference (`store`: the config file's and the uploaded ones).
-// Resolves backend host names (blocking, so only on the control thread).
+// Resolves backend host names and reads CA bundles (blocking, so only on the
+// control thread), and builds every TLS context a listener or a pool needs,
+// so that what OpenSSL refuses (a CA file without certificates, a key too
+// weak for the security level) is found here and not by a request.
 // Appends every problem found, each with its JSON path, and returns null if
 // there is any.
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,

@@ -256,6 +256,7 @@ void Worker::refill_pool(uint32_t pool_index) noexcept {
   }
   if (count == 0 && wp.pool.retry_at_ms() > now_ms_ && wp.pool.idle_count() < settings.min_idle &&
       !wp.refill_timer.armed()) {
+    bump(wp.counters->backoffs);
     timers_.arm(wp.refill_timer, now_ms_, wp.pool.retry_at_ms() - now_ms_);
   }
 }
@@ -829,8 +830,7 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
     return;
   }
   if (res < 0) {
-    bump(pool.counters->connect_failures);
-    pool.pool.on_connect_failure(now_ms_);
+    pool.connect_failed(now_ms_);
     char reason[512];
     std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.pool.key_text().c_str(),
                   std::strerror(-res));
@@ -851,11 +851,9 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
 void Worker::backend_ready(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  pool.pool.on_connect_success();
-  if (pool.failing) {
-    log_.info("pool %s: backend reachable again", pool.pool.key_text().c_str());
-    pool.failing = false;
-  }
+  // TLS connections say so themselves once the backend has accepted the
+  // handshake: a TLS 1.3 server's verdict on our certificate comes later.
+  if (!pool.tls) backend_accepted(pool);
   b.state = BackendState::kBusy;
   if (b.client == kNoSlot) {
     release_to_pool(slot);
@@ -867,6 +865,14 @@ void Worker::backend_ready(uint32_t slot) noexcept {
   post_backend_recv(slot);
 }
 
+void Worker::backend_accepted(WorkerPool& pool) noexcept {
+  pool.pool.on_connect_success();
+  if (pool.failing) {
+    log_.info("pool %s: backend reachable again", pool.pool.key_text().c_str());
+    pool.failing = false;
+  }
+}
+
 void Worker::on_backend_send(uint32_t slot, int res) noexcept {
   BackendConn& b = *backends_[slot];
   --b.ops;
@@ -876,6 +882,7 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
     return;
   }
   if (res < 0) {
+    if (b.state == BackendState::kHandshaking) pools_[b.pool].connect_failed(now_ms_);
     char reason[512];
     std::snprintf(reason, sizeof reason, "send to backend failed: %s", std::strerror(-res));
     backend_failed(slot, reason, 502);
@@ -936,9 +943,10 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   const char* data = cqe.res > 0 ? buffers_.buffer(bid) : nullptr;
   size_t len = cqe.res > 0 ? static_cast<size_t>(cqe.res) : 0;
   bool peer_closed = cqe.res <= 0;
-  if (b.io.transport() != nullptr && len > 0) {
+  // During the handshake an end of stream goes to TLS too: it fails the handshake.
+  if (b.io.transport() != nullptr && (len > 0 || b.state == BackendState::kHandshaking)) {
     const bool go_on = backend_tls_input(slot, data, len, peer_closed);
-    buffers_.recycle(bid);
+    if (has_buffer) buffers_.recycle(bid);
     if (!go_on) return;
     data = b.io.plain_in().data();
     len = b.io.plain_in().size();
@@ -1052,8 +1060,7 @@ void Worker::on_timer(TimerNode& node) noexcept {
       WorkerPool& wp = pools_[backends_[slot]->pool];
       char reason[512];
       std::snprintf(reason, sizeof reason, "connect to %s timed out", wp.pool.key_text().c_str());
-      bump(wp.counters->connect_failures);
-      wp.pool.on_connect_failure(now_ms_);
+      wp.connect_failed(now_ms_);
       backend_failed(slot, reason, 502);
       return;
     }

@@ -184,11 +184,18 @@ struct WorkerPool {
   PoolCounters* counters = nullptr;
   TimerNode refill_timer;
   bool failing = false;  // the last connect failed (logged once per streak)
-  // TLS to the backend: one client context per key on this worker.
+  // TLS to the backend: the key's client context, built and checked with the
+  // snapshot and shared by every worker (SSL_new only; nothing modifies it).
   bool tls = false;
   std::string sni;
   std::shared_ptr<SSL_CTX> tls_context;
-  std::string tls_setup_error;  // why tls_context is null
+
+  // A connection of this key failed to connect or to complete its TLS
+  // handshake: counted, and the refill backs off. Once per connection.
+  void connect_failed(uint64_t now_ms) noexcept {
+    bump(counters->connect_failures);
+    pool.on_connect_failure(now_ms);
+  }
 };
 
 class Worker {
@@ -250,6 +257,9 @@ class Worker {
   void flush_backend(uint32_t slot) noexcept;
   void on_backend_connect(uint32_t slot, int res) noexcept;
   void backend_ready(uint32_t slot) noexcept;
+  // A new connection of `pool` works (TLS: the backend accepted the
+  // handshake): the back-off streak ends.
+  void backend_accepted(WorkerPool& pool) noexcept;
   // TLS to backends (core/worker_tls.cpp).
   void setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept;
   bool start_backend_tls(uint32_t slot) noexcept;

@@ -1,5 +1,5 @@
-// TLS on backend connections: one client SSL_CTX per pool key on each
-// worker, the handshake after connect, and decryption of what arrives.
+// TLS on backend connections: the pool key's client SSL_CTX (from the
+// snapshot), the handshake after connect, and decryption of what arrives.
 // Worker members, beside the plain-socket plumbing in core/worker.cpp.
 #include <cstring>
 
@@ -11,21 +11,7 @@ namespace ringgate::core {
 void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
   pool.tls = true;
   pool.sni = spec.sni;
-  tls::ClientProfile profile;
-  profile.verify_chain = spec.verify_chain;
-  profile.verify_name = spec.verify_name;
-  profile.ca_file = spec.ca_file;
-  if (spec.client_certificate) {
-    profile.key = spec.client_certificate->key();
-    profile.certificate = spec.client_certificate->certificate();
-    profile.chain = spec.client_certificate->chain();
-  }
-  std::string error;
-  pool.tls_context = tls::make_client_context(profile, error);
-  if (!pool.tls_context) {
-    pool.tls_setup_error = error;
-    log_.error("pool %s: cannot set up TLS: %s", spec.key_text.c_str(), error.c_str());
-  }
+  pool.tls_context = spec.tls_context;
 }
 
 // Creates the TLS client for a freshly connected socket and sends the
@@ -33,17 +19,16 @@ void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
 bool Worker::start_backend_tls(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  std::string error = pool.tls_setup_error;
-  std::unique_ptr<tls::TlsTransport> transport;
-  if (pool.tls_context) {
-    tls::ClientOptions options;
-    options.server_name = pool.sni;
-    options.sessions = &sessions_;
-    options.session_key = pool.pool.key_text();
-    options.ktls = shared_.ktls_available;
-    transport = tls::TlsTransport::client(pool.tls_context, options, error);
-  }
+  tls::ClientOptions options;
+  options.server_name = pool.sni;
+  options.sessions = &sessions_;
+  options.session_key = pool.pool.key_text();
+  options.ktls = shared_.ktls_available;
+  std::string error;
+  std::unique_ptr<tls::TlsTransport> transport =
+      tls::TlsTransport::client(pool.tls_context, options, error);
   if (!transport) {
+    pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS setup failed: " + error).c_str(), 502);
     return false;
   }
@@ -51,7 +36,9 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
   const IoResult started = transport->start(b.io.wire_out());
   b.io.set_transport(std::move(transport));
   flush_backend(slot);
+  if (b.closing) return false;
   if (started.status == IoStatus::kError) {
+    pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
     return false;
   }
@@ -63,19 +50,22 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
                                bool& peer_closed) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  Transport& transport = *b.io.transport();
+  auto& transport = static_cast<tls::TlsTransport&>(*b.io.transport());
+  const bool was_accepted = transport.peer_accepted();
   std::string& plain = b.io.plain_in();
   plain.clear();
   const IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
   flush_backend(slot);
   if (b.closing) return false;
   if (r.status == IoStatus::kError) {
-    const bool handshaking = b.state == BackendState::kHandshaking;
-    pool.pool.on_connect_failure(now_ms_);
-    if (handshaking) bump(pool.counters->connect_failures);
+    // A TLS 1.3 server judges our certificate after our side of the
+    // handshake is done, so its refusal arrives on a connection that looks
+    // established: until the backend has accepted, this is the handshake
+    // failing.
+    if (!was_accepted) pool.connect_failed(now_ms_);
     char reason[512];
     std::snprintf(reason, sizeof reason, "TLS %s with %s failed: %s",
-                  handshaking ? "handshake" : "session", pool.pool.key_text().c_str(),
+                  was_accepted ? "session" : "handshake", pool.pool.key_text().c_str(),
                   transport.last_error().c_str());
     backend_failed(slot, reason, 502);
     return false;
@@ -84,6 +74,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
   if (b.state == BackendState::kHandshaking) {
     if (!transport.established()) {
       if (peer_closed) {
+        pool.connect_failed(now_ms_);
         backend_failed(slot, "backend closed the connection during the TLS handshake", 502);
       } else {
         post_backend_recv(slot);
@@ -92,6 +83,8 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
     }
     on_backend_handshake_done(slot);
     if (b.closing || !b.open) return false;
+  } else if (!was_accepted && transport.peer_accepted()) {
+    backend_accepted(pool);
   }
   if (plain.empty() && !peer_closed) {
     // Only TLS housekeeping (session tickets, key updates): nothing to parse.
@@ -107,6 +100,7 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed
                                    : counters_.tls_handshakes_full);
+  if (transport->peer_accepted()) backend_accepted(pools_[b.pool]);
   b.io.ktls_wanted = shared_.ktls_available;
   if (!b.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   backend_ready(slot);

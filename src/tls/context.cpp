@@ -1,6 +1,8 @@
 #include "tls/context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -117,8 +119,47 @@ std::shared_ptr<SSL_CTX> new_context(const SSL_METHOD* method, std::string& erro
   return ctx;
 }
 
+// The bits of security OpenSSL's security levels 0-5 ask of a key.
+int required_security_bits(int level) noexcept {
+  constexpr int kBits[] = {0, 80, 112, 128, 192, 256};
+  return kBits[std::clamp(level, 0, 5)];
+}
+
+std::string subject_of(X509* certificate) {
+  char buffer[256];
+  X509_NAME_oneline(X509_get_subject_name(certificate), buffer, sizeof buffer);
+  return buffer;
+}
+
+// OpenSSL refuses a certificate whose key is weaker than the context's
+// security level allows, with a terse "ee key too small"; this says by how
+// much, so the operator knows what key to make instead. `whose`: "key", or
+// which chain certificate's key.
+bool check_key_strength(SSL_CTX* ctx, X509* certificate, const std::string& whose,
+                        std::string& error) {
+  const EVP_PKEY* key = X509_get0_pubkey(certificate);
+  if (key == nullptr) return true;  // SSL_CTX_use_certificate says what is wrong
+  const int level = SSL_CTX_get_security_level(ctx);
+  const int needed = required_security_bits(level);
+  const int bits = EVP_PKEY_get_security_bits(key);
+  if (bits >= needed) return true;
+  const char* type = EVP_PKEY_get0_type_name(key);
+  error = whose + " too weak: a " + std::to_string(EVP_PKEY_get_bits(key)) + "-bit " +
+          (type != nullptr ? type : "") + " key gives " + std::to_string(bits) +
+          " bits of security; OpenSSL's security level " + std::to_string(level) +
+          " needs at least " + std::to_string(needed) + " (RSA 2048 or EC P-256 will do)";
+  return false;
+}
+
 bool install_identity(SSL_CTX* ctx, EVP_PKEY* key, X509* certificate, X509Chain* chain,
                       const char* what, std::string& error) {
+  if (!check_key_strength(ctx, certificate, "key", error)) return false;
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+    X509* link = sk_X509_value(chain, i);
+    if (!check_key_strength(ctx, link, "chain certificate " + subject_of(link) + ": key", error)) {
+      return false;
+    }
+  }
   if (SSL_CTX_use_certificate(ctx, certificate) != 1) {
     error = std::string(what) + " certificate rejected: " + take_openssl_errors();
     return false;
@@ -135,19 +176,34 @@ bool install_identity(SSL_CTX* ctx, EVP_PKEY* key, X509* certificate, X509Chain*
   return true;
 }
 
-bool load_trust(SSL_CTX* ctx, const std::string& ca_file, std::string& error) {
-  if (ca_file.empty()) {
+bool load_trust(SSL_CTX* ctx, const CaBundle* ca, std::string& error) {
+  if (ca == nullptr) {
     if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
       error = "cannot load the system CA store: " + take_openssl_errors();
       return false;
     }
     return true;
   }
-  if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
-    error = "cannot load CA file '" + ca_file + "': " + take_openssl_errors();
-    return false;
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (size_t i = 0; i < ca->size(); ++i) {
+    // Takes its own reference. A bundle listing one certificate twice is fine.
+    if (X509_STORE_add_cert(store, ca->certificate(i)) != 1) {
+      error = "cannot add a CA certificate to the trust store: " + take_openssl_errors();
+      return false;
+    }
   }
   return true;
+}
+
+std::string hex(const unsigned char* bytes, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0xf]);
+  }
+  return out;
 }
 
 std::string lower(std::string_view text) {
@@ -170,6 +226,49 @@ std::string asn1_string(const ASN1_STRING* text) {
 }
 
 }  // namespace
+
+std::shared_ptr<const CaBundle> CaBundle::parse(std::string_view pem, std::string& error) {
+  ERR_clear_error();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (EVP_Digest(pem.data(), pem.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1) {
+    error = "cannot hash the CA bundle: " + take_openssl_errors();
+    return nullptr;
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  STACK_OF(X509_INFO)* infos =
+      bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  if (infos == nullptr) {
+    error = "holds a broken PEM block: " + take_openssl_errors();
+    return nullptr;
+  }
+  STACK_OF(X509)* certificates = sk_X509_new_null();
+  for (int i = 0; certificates != nullptr && i < sk_X509_INFO_num(infos); ++i) {
+    X509_INFO* info = sk_X509_INFO_value(infos, i);
+    if (info->x509 == nullptr) continue;  // a CRL or a lone key: not a trust anchor
+    if (sk_X509_push(certificates, info->x509) > 0) info->x509 = nullptr;  // moved
+  }
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  ERR_clear_error();
+  if (certificates == nullptr || sk_X509_num(certificates) == 0) {
+    sk_X509_free(certificates);
+    error = "holds no certificate (expected PEM blocks \"-----BEGIN CERTIFICATE-----\")";
+    return nullptr;
+  }
+  return std::shared_ptr<const CaBundle>(new CaBundle(certificates, hex(digest, digest_size)));
+}
+
+CaBundle::CaBundle(STACK_OF(X509) * certificates, std::string sha256) noexcept
+    : certificates_(certificates), sha256_(std::move(sha256)) {}
+
+CaBundle::~CaBundle() { sk_X509_pop_free(certificates_, X509_free); }
+
+size_t CaBundle::size() const noexcept { return static_cast<size_t>(sk_X509_num(certificates_)); }
+
+X509* CaBundle::certificate(size_t index) const noexcept {
+  return sk_X509_value(certificates_, static_cast<int>(index));
+}
 
 void attach_hooks(SSL* ssl, ConnectionHooks* hooks) noexcept {
   SSL_set_ex_data(ssl, hooks_index(), hooks);
@@ -203,7 +302,7 @@ std::shared_ptr<SSL_CTX> make_client_context(const ClientProfile& profile, std::
       return nullptr;
     }
   }
-  if (profile.verify_chain && !load_trust(raw, profile.ca_file, error)) return nullptr;
+  if (profile.verify_chain && !load_trust(raw, profile.ca.get(), error)) return nullptr;
   SSL_CTX_set_ex_data(
       raw, policy_index(),
       const_cast<ClientPolicy*>(&kPolicies[profile.verify_chain][profile.verify_name]));

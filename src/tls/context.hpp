@@ -25,12 +25,37 @@ namespace ringgate::tls {
 // A certificate chain (intermediates), as PKCS#12 loading returns it.
 using X509Chain = STACK_OF(X509);
 
+// The certificates a backend's chain must lead to (a backend entity's
+// caFile), parsed once on the control thread. Immutable; contexts take their
+// own references to the certificates.
+class CaBundle {
+ public:
+  // Every certificate in the PEM text `pem`. Null, with `error` saying why,
+  // when the text holds no certificate or a PEM block in it is broken.
+  static std::shared_ptr<const CaBundle> parse(std::string_view pem, std::string& error);
+  ~CaBundle();
+  CaBundle(const CaBundle&) = delete;
+  CaBundle& operator=(const CaBundle&) = delete;
+
+  size_t size() const noexcept;
+  X509* certificate(size_t index) const noexcept;
+  // SHA-256 of the PEM text, lower-case hex: the bundle's identity (a pool
+  // key changes when the bundle's content does, whatever its file name).
+  const std::string& sha256() const noexcept { return sha256_; }
+
+ private:
+  CaBundle(STACK_OF(X509) * certificates, std::string sha256) noexcept;
+
+  STACK_OF(X509) * certificates_;
+  std::string sha256_;
+};
+
 // How the gateway authenticates itself to a backend and checks the backend.
 // The pointers are borrowed: the context takes its own references.
 struct ClientProfile {
-  bool verify_chain = true;  // APIM validateCertificateChain
-  bool verify_name = true;   // APIM validateCertificateName
-  std::string ca_file;       // PEM bundle; empty: the system store
+  bool verify_chain = true;            // APIM validateCertificateChain
+  bool verify_name = true;             // APIM validateCertificateName
+  std::shared_ptr<const CaBundle> ca;  // trust anchors; null: the system store
   EVP_PKEY* key = nullptr;
   X509* certificate = nullptr;
   X509Chain* chain = nullptr;
@@ -44,7 +69,10 @@ struct ClientProfile {
 // verify_chain false accepts any chain but still fails a name mismatch when
 // verify_name is true (APIM's "chain off, name on"). The name itself is set per
 // connection (SSL_set1_host) because one context serves many hosts.
-// Returns nullptr and sets `error` (naming the file or the mismatch) on failure.
+// Returns nullptr and sets `error` on failure: a key too weak for OpenSSL's
+// security level ("client key too weak: …"), a certificate OpenSSL refuses, a
+// key that does not match. Once made, the context is never modified, so
+// worker threads may share it (SSL_new only).
 std::shared_ptr<SSL_CTX> make_client_context(const ClientProfile& profile, std::string& error);
 
 // A server context for one listener certificate: TLS 1.2 and 1.3, ALPN

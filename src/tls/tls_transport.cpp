@@ -167,6 +167,12 @@ std::unique_ptr<TlsTransport> TlsTransport::server(std::shared_ptr<const ServerC
 
 bool TlsTransport::established() const noexcept { return reason_ == nullptr && handshake_done_; }
 
+bool TlsTransport::peer_accepted() const noexcept {
+  if (!established()) return false;
+  if (server_ || SSL_version(ssl_) < TLS1_3_VERSION || session_reused()) return true;
+  return ticket_received_ || plaintext_received_;
+}
+
 IoResult TlsTransport::start(std::string& wire_out) noexcept {
   if (reason_ != nullptr) return {IoStatus::kError, reason_};
   if (server_ || handshake_done_) return {};
@@ -343,6 +349,7 @@ std::string TlsTransport::describe_verification() const {
 }
 
 void TlsTransport::on_new_session(SSL_SESSION* session) noexcept {
+  ticket_received_ = true;
   if (sessions_ == nullptr) return;
   try {
     sessions_->store(session_key_, session);

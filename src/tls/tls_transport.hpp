@@ -52,6 +52,13 @@ class TlsTransport final : public Transport, private ConnectionHooks {
   // rejects it answers with an alert on the next read (on_wire_bytes then
   // fails with "backend rejected the handshake: …").
   bool established() const noexcept override;
+  // Client: true once the backend has shown that it accepted the handshake.
+  // For TLS 1.2 and resumed sessions that is when established() turns true
+  // (the server's Finished follows its verdict); for a full TLS 1.3
+  // handshake only once a record from the server after it has been read (a
+  // session ticket or data), because the server checks our certificate after
+  // our side is done. Server: established().
+  bool peer_accepted() const noexcept;
   // Client: appends the ClientHello and returns kOk. Server: appends nothing.
   IoResult start(std::string& wire_out) noexcept override;
   // Drives the handshake, then decrypts everything decryptable (handling
@@ -117,6 +124,7 @@ class TlsTransport final : public Transport, private ConnectionHooks {
   std::string error_;
   bool closed_ = false;
   bool plaintext_received_ = false;
+  bool ticket_received_ = false;
   int peer_alert_ = -1;  // alert description the peer sent
   int sent_alert_ = -1;  // alert description we sent
   int verify_error_ = 0;

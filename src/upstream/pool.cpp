@@ -34,8 +34,11 @@ void Pool::on_closed() noexcept {
 }
 
 void Pool::on_connect_failure(uint64_t now_ms) noexcept {
-  failures_ = std::min<uint32_t>(failures_ + 1, 6);
-  retry_at_ms_ = now_ms + (250ULL << (failures_ - 1));
+  // Failures past the cap no longer change the delay; stopping the count
+  // there keeps the shift below in range.
+  constexpr uint32_t kFailuresToCap = 8;  // 250 ms << 7 > 30 s
+  failures_ = std::min(failures_ + 1, kFailuresToCap);
+  retry_at_ms_ = now_ms + std::min(kFirstBackOffMs << (failures_ - 1), kMaxBackOffMs);
 }
 
 void Pool::on_connect_success() noexcept {

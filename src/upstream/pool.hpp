@@ -11,6 +11,11 @@
 namespace ringgate::upstream {
 
 inline constexpr uint32_t kNoConnection = UINT32_MAX;
+// The refill back-off after a failed connect or TLS handshake: this long
+// after the first failure, doubling with each further one, never longer than
+// kMaxBackOffMs.
+inline constexpr uint64_t kFirstBackOffMs = 250;
+inline constexpr uint64_t kMaxBackOffMs = 30000;
 
 class Pool {
  public:
@@ -33,8 +38,11 @@ class Pool {
   void on_closed() noexcept;
   uint32_t open() const noexcept { return open_; }
 
-  // Connect failures back the refill off (doubling from 250 ms to 8 s) so a
-  // backend that is down is not hammered; a success resets it.
+  // Each failed connection (connect or TLS handshake; call once per
+  // connection) backs the refill off: no refill before retry_at_ms(), which
+  // is now + kFirstBackOffMs doubled per failure in a row, at most
+  // kMaxBackOffMs. So a backend that is down or refuses the handshake is not
+  // hammered. A success ends the streak.
   void on_connect_failure(uint64_t now_ms) noexcept;
   void on_connect_success() noexcept;
   uint64_t retry_at_ms() const noexcept { return retry_at_ms_; }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -77,6 +78,28 @@ TEST(BackendFailure, ReusedConnectionClosedByBackendIsRetried) {
   // request was answered anyway.
   EXPECT_GE(backend.closed_on_reuse(), 1u);
   EXPECT_EQ(backend.requests_answered(), 3u);
+}
+
+TEST(BackendFailure, FailedTlsHandshakesBackThePoolOff) {
+  // Every connection is accepted and closed before the TLS handshake ends:
+  // without a back-off the pool would reconnect as fast as the loop turns.
+  ScriptedBackend backend(ScriptedBackend::Mode::kCloseAtOnce);
+  const std::string origin = "https://127.0.0.1:" + std::to_string(backend.port());
+  TlsGatewayOptions o;
+  o.backends = {{"be", origin, false, false, ""}};
+  o.apis = {{"a", "a", origin + "/api", ""}};
+  o.pool = {{"minIdle", 4}};
+  TlsGateway gateway(o);
+
+  std::this_thread::sleep_for(Millis(5000));
+  const std::optional<double> connects = gateway.metric("ringgate_pool_connects_total");
+  ASSERT_TRUE(connects) << gateway.metrics();
+  EXPECT_GE(*connects, 4);
+  // The 4 spares fail together (the 4th failure backs off 2 s), 4 more then
+  // fail (30 s): 8, where each failure retrying at once would make thousands.
+  EXPECT_LT(*connects, 30) << gateway.metrics();
+  EXPECT_LT(backend.connections_accepted(), 30u);
+  EXPECT_GE(gateway.metric("ringgate_pool_backoffs_total").value_or(0), 1) << gateway.metrics();
 }
 
 }  // namespace

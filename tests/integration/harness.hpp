@@ -310,6 +310,7 @@ class ScriptedBackend {
     kNeverAnswer,           // accept and read, never answer, never close
     kCloseOnSecondRequest,  // answer the 1st request on a connection; close it when a 2nd arrives
     kAnswerAfterDelay,      // answer every request 200 after `delay`
+    kCloseAtOnce,           // accept and close at once: a TCP service that is not the backend
   };
 
   explicit ScriptedBackend(Mode mode, Millis delay = Millis(1000));

@@ -276,10 +276,14 @@ void ScriptedBackend::run() {
       for (;;) {
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) break;
+        connections_.fetch_add(1);
+        if (mode_ == Mode::kCloseAtOnce) {
+          ::close(fd);
+          continue;
+        }
         auto c = std::make_unique<Connection>();
         c->fd = fd;
         conns_.push_back(std::move(c));
-        connections_.fetch_add(1);
       }
     }
     for (size_t i = 2; i < fds.size(); ++i) {
@@ -367,6 +371,8 @@ bool ScriptedBackend::handle_requests(Connection& c) {
       case Mode::kAnswerAfterDelay:
         c.pending.emplace_back(Clock::now() + delay_, request_line);
         break;
+      case Mode::kCloseAtOnce:
+        return false;
     }
   }
 }

@@ -532,6 +532,28 @@ TEST(Mtls, BackendRefusingOurCertificateInTheHandshakeGives502) {
       << "no log line saying the backend rejected the handshake";
 }
 
+TEST(Mtls, BackendRefusingOurCertificateBacksThePoolOff) {
+  REQUIRE_TLS_PEERS();
+  // TLS 1.3: the refusal comes after our side of the handshake is done, so
+  // the connection looked good for a moment; it still counts as a failure.
+  OpensslServer server(pki().backend_server, pki().ca.cert_pem);
+  TlsGatewayOptions o;
+  o.certificates = {{"client-untrusted", pki().client_untrusted_pfx}};
+  o.backends = {trusting_backend(server.origin())};
+  o.apis = {{"a", "a", server.origin() + "/api", certificate_id_policy("client-untrusted")}};
+  o.pool = {{"minIdle", 4}};
+  TlsGateway gateway(o);
+
+  std::this_thread::sleep_for(Millis(5000));
+  const std::string metrics = gateway.metrics();
+  const double connects = metric_value(metrics, "ringgate_pool_connects_total").value_or(0);
+  EXPECT_GE(connects, 4) << metrics;
+  EXPECT_LT(connects, 30) << metrics;
+  EXPECT_EQ(metric_value(metrics, "ringgate_pool_connect_failures_total").value_or(0), connects)
+      << "each refused connection counts once\n"
+      << metrics;
+}
+
 TEST(Mtls, MissingCertificateRefusedInTheHandshakeGives502) {
   REQUIRE_TLS_PEERS();
   OpensslServer server(pki().backend_server, pki().ca.cert_pem);
@@ -606,6 +628,52 @@ TEST(Mtls, CheckConfigNamesEachBrokenCertificateAndWhy) {
     EXPECT_FALSE(std::regex_search(line, icase(c.not_reason))) << line;
   }
   EXPECT_TRUE(line_for("good").empty()) << output;
+}
+
+// --check-config on a config made from `o` in `dir`; the output of both streams.
+CommandResult check_tls_config(const TempDir& dir, const TlsGatewayOptions& o) {
+  write_file(dir.file("admin.token"), "secret\n", 0600);
+  write_file(dir.file("ringgate.json"),
+             tls_gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  return run_command({ringgate_binary(), "--check-config", dir.file("ringgate.json")});
+}
+
+TEST(Mtls, CheckConfigRefusesACaFileHoldingNoCertificate) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  write_file(dir.file("empty-ca.pem"), "# the bundle is still to be filled in\n");
+  TlsGatewayOptions o;
+  o.backends = {{"orders", "https://127.0.0.1:9", true, true, dir.file("empty-ca.pem")}};
+  o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", ""}};
+  CommandResult r = check_tls_config(dir, o);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string output = r.out + r.err;
+  EXPECT_TRUE(std::regex_search(
+      output,
+      std::regex(R"(\$\.backends\.orders\.caFile: .*empty-ca\.pem.* holds no certificate)")))
+      << output;
+}
+
+TEST(Mtls, CheckConfigRefusesAClientCertificateWithTooWeakAKey) {
+  if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  const std::string key = dir.file("weak.key");
+  const std::string crt = dir.file("weak.crt");
+  TestPfx weak{dir.file("weak.pfx"), dir.file("weak.pass"), ""};
+  openssl({"req", "-x509", "-newkey", "rsa:512", "-nodes", "-subj", "/CN=weak-client", "-days",
+           "30", "-keyout", key, "-out", crt});
+  openssl({"pkcs12", "-export", "-inkey", key, "-in", crt, "-out", weak.pfx_file, "-passout",
+           "pass:weak"});
+  write_file(weak.password_file, "weak\n", 0600);
+  TlsGatewayOptions o;
+  o.certificates = {{"weak", weak}};
+  o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", certificate_id_policy("weak")}};
+  CommandResult r = check_tls_config(dir, o);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string output = r.out + r.err;
+  EXPECT_TRUE(std::regex_search(
+      output, std::regex(R"(\$\.apis\.orders\.policy: client certificate "weak": key too weak)")))
+      << output;
 }
 
 // ---------------------------------------------------------------------------

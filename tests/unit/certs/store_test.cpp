@@ -104,6 +104,48 @@ TEST_F(StoreTest, Store_OpenKeepsExistingStateDirModeButMakesCertificatesDirPriv
   EXPECT_EQ(mode_of(other + "/certificates"), 0700u);
 }
 
+TEST_F(StoreTest, Store_OpenRefusesStateDirWritableByOthers) {
+  std::string shared = dir_.path() + "/shared";
+  fs::create_directories(shared);
+  ::chmod(shared.c_str(), 0777);
+  CertificateStore store;
+  std::string error;
+  EXPECT_FALSE(store.open(shared, error));
+  EXPECT_THAT(error, HasSubstr(shared + " is writable by group/others (mode 0777); chmod 700 it"));
+  EXPECT_FALSE(fs::exists(shared + "/certificates")) << "nothing is created in a refused stateDir";
+}
+
+TEST_F(StoreTest, Store_OpenRefusesGroupWritableStateDir) {
+  std::string shared = dir_.path() + "/shared";
+  fs::create_directories(shared);
+  ::chmod(shared.c_str(), 0770);
+  CertificateStore store;
+  std::string error;
+  EXPECT_FALSE(store.open(shared, error));
+  EXPECT_THAT(error, HasSubstr("(mode 0770)"));
+}
+
+TEST_F(StoreTest, Store_OpenAcceptsOwnerOnlyStateDir) {
+  std::string mine = dir_.path() + "/mine";
+  fs::create_directories(mine);
+  ::chmod(mine.c_str(), 0700);
+  CertificateStore store;
+  std::string error;
+  EXPECT_TRUE(store.open(mine, error)) << error;
+}
+
+TEST_F(StoreTest, Store_OpenRefusesStateDirOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can give a directory to another user";
+  std::string theirs = dir_.path() + "/theirs";
+  fs::create_directories(theirs);
+  ::chmod(theirs.c_str(), 0700);
+  ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+  CertificateStore store;
+  std::string error;
+  EXPECT_FALSE(store.open(theirs, error));
+  EXPECT_THAT(error, HasSubstr(theirs + " is owned by uid 65534"));
+}
+
 TEST_F(StoreTest, Store_OpenFailsWhenStateDirIsAFile) {
   write_binary(dir_.path() + "/file", "x");
   CertificateStore store;
@@ -314,6 +356,16 @@ TEST_F(StoreTest, Store_CorruptPersistedFileFailsOpenNamingIt) {
   std::string error;
   EXPECT_FALSE(reopened.open(state_dir(), error));
   EXPECT_THAT(error, HasSubstr("certificate \"broken\""));
+}
+
+TEST_F(StoreTest, Store_SymlinkInPlaceOfAPersistedCertificateFailsOpen) {
+  put_ok("orders", material().orders_aes_pfx);
+  fs::rename(certificates_dir() + "/orders.pem", dir_.path() + "/elsewhere.pem");
+  fs::create_symlink(dir_.path() + "/elsewhere.pem", certificates_dir() + "/orders.pem");
+  CertificateStore reopened;
+  std::string error;
+  EXPECT_FALSE(reopened.open(state_dir(), error));
+  EXPECT_THAT(error, HasSubstr("is a symbolic link"));
 }
 
 TEST_F(StoreTest, Store_FilesItDoesNotOwnAreIgnored) {

@@ -724,7 +724,8 @@ TEST_F(ConfigTest, AccessLog_PathThatIsADirectoryIsReported) {
   LoadResult result = load_with(R"("accessLog": {"path": "logs"})");
 
   EXPECT_THAT(result.problems,
-              ElementsAre(ProblemAt("$.gateway.accessLog.path", HasSubstr("it is a directory"))));
+              ElementsAre(ProblemAt("$.gateway.accessLog.path",
+                                    HasSubstr("is a directory, not a regular file"))));
 }
 
 TEST_F(ConfigTest, AccessLog_ExistingFileIsKept) {

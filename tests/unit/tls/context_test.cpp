@@ -2,6 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
 
 #include "tls_test_support.hpp"
 
@@ -26,17 +29,111 @@ unsigned char id_of(const SSL_SESSION* session) {
   return SSL_SESSION_get_id(session, &len)[0];
 }
 
-TEST(ClientContext, MissingCaFileIsNamedInTheError) {
+TEST(CaBundle, HoldsEveryCertificateOfThePem) {
+  const std::string pem = testing::to_pem(pki().root.certificate.get()) +
+                          testing::to_pem(pki().intermediate.certificate.get());
+  std::string error;
+  auto bundle = CaBundle::parse(pem, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  ASSERT_EQ(bundle->size(), 2u);
+  EXPECT_EQ(X509_cmp(bundle->certificate(0), pki().root.certificate.get()), 0);
+  EXPECT_EQ(X509_cmp(bundle->certificate(1), pki().intermediate.certificate.get()), 0);
+}
+
+TEST(CaBundle, TextWithoutCertificateIsRefused) {
+  std::string error;
+  EXPECT_EQ(CaBundle::parse("# fill in the CA certificates here\n", error), nullptr);
+  EXPECT_THAT(error, HasSubstr("holds no certificate"));
+}
+
+TEST(CaBundle, EmptyTextIsRefused) {
+  std::string error;
+  EXPECT_EQ(CaBundle::parse("", error), nullptr);
+  EXPECT_THAT(error, HasSubstr("holds no certificate"));
+}
+
+TEST(CaBundle, BrokenPemBlockIsRefused) {
+  std::string error;
+  EXPECT_EQ(
+      CaBundle::parse("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", error),
+      nullptr);
+  EXPECT_THAT(error, HasSubstr("broken PEM block"));
+}
+
+TEST(CaBundle, IdentityIsTheSha256OfTheText) {
+  std::string error;
+  // SHA-256 of the bytes, as `sha256sum` prints it.
+  auto bundle = CaBundle::parse(testing::to_pem(pki().root.certificate.get()), error);
+  ASSERT_NE(bundle, nullptr) << error;
+  unsigned char digest[32];
+  const std::string pem = testing::to_pem(pki().root.certificate.get());
+  SHA256(reinterpret_cast<const unsigned char*>(pem.data()), pem.size(), digest);
+  char expected[65];
+  for (int i = 0; i < 32; ++i) std::snprintf(expected + 2 * i, 3, "%02x", digest[i]);
+  EXPECT_EQ(bundle->sha256(), expected);
+}
+
+TEST(CaBundle, OtherContentHasAnotherIdentity) {
+  std::string error;
+  auto root = CaBundle::parse(testing::to_pem(pki().root.certificate.get()), error);
+  auto rogue = CaBundle::parse(testing::to_pem(pki().rogue_root.certificate.get()), error);
+  ASSERT_NE(root, nullptr);
+  ASSERT_NE(rogue, nullptr);
+  EXPECT_NE(root->sha256(), rogue->sha256());
+}
+
+TEST(ClientContext, ClientKeyTooWeakForTheSecurityLevelIsRefusedSayingByHowMuch) {
+  auto weak = testing::issue({.common_name = "weak-client", .key_type = testing::KeyType::kRsa512},
+                             &pki().root);
   ClientProfile profile;
-  profile.ca_file = "/nonexistent/ca.pem";
+  profile.key = weak.key.get();
+  profile.certificate = weak.certificate.get();
   std::string error;
   EXPECT_EQ(make_client_context(profile, error), nullptr);
-  EXPECT_THAT(error, HasSubstr("cannot load CA file '/nonexistent/ca.pem'"));
+  EXPECT_THAT(error, HasSubstr("key too weak: a 512-bit RSA key gives"));
+  EXPECT_THAT(error, HasSubstr("OpenSSL's security level"));
+}
+
+TEST(ClientContext, ChainCertificateWithTooWeakAKeyIsNamed) {
+  auto weak_ca = testing::issue(
+      {.common_name = "Weak CA", .ca = true, .key_type = testing::KeyType::kRsa512}, nullptr);
+  auto client = testing::issue({.common_name = "client"}, &weak_ca);
+  testing::ChainPtr chain(sk_X509_new_null());
+  X509_up_ref(weak_ca.certificate.get());
+  sk_X509_push(chain.get(), weak_ca.certificate.get());
+  ClientProfile profile;
+  profile.key = client.key.get();
+  profile.certificate = client.certificate.get();
+  profile.chain = chain.get();
+  std::string error;
+  EXPECT_EQ(make_client_context(profile, error), nullptr);
+  EXPECT_THAT(error, HasSubstr("chain certificate /CN=Weak CA: key too weak"));
+}
+
+TEST(ServerContext, KeyTooWeakForTheSecurityLevelIsRefused) {
+  auto weak = testing::issue({.common_name = "weak.test", .key_type = testing::KeyType::kRsa512},
+                             &pki().root);
+  std::string error;
+  EXPECT_EQ(make_server_context(weak.key.get(), weak.certificate.get(), nullptr, error), nullptr);
+  EXPECT_THAT(error, HasSubstr("key too weak"));
+}
+
+TEST(ClientContext, TrustsTheBundleItWasGiven) {
+  ClientProfile profile;
+  profile.ca = pki().root_bundle;
+  std::string error;
+  auto ctx = make_client_context(profile, error);
+  ASSERT_NE(ctx, nullptr) << error;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx.get()));
+  ASSERT_EQ(sk_X509_OBJECT_num(objects), 1);
+  EXPECT_EQ(X509_cmp(X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, 0)),
+                     pki().root.certificate.get()),
+            0);
 }
 
 TEST(ClientContext, CertificateWithTheWrongKeyIsRefused) {
   ClientProfile profile;
-  profile.ca_file = pki().root_file;
+  profile.ca = pki().root_bundle;
   profile.certificate = pki().client.certificate.get();
   profile.key = pki().other.key.get();
   std::string error;
@@ -66,7 +163,7 @@ TEST(ClientContext, OffersTls12AndTls13Only) {
 TEST(ClientContext, ContextKeepsItsOwnReferencesToTheIdentity) {
   auto client = testing::issue({.common_name = "short-lived"}, &pki().root);
   ClientProfile profile;
-  profile.ca_file = pki().root_file;
+  profile.ca = pki().root_bundle;
   profile.key = client.key.get();
   profile.certificate = client.certificate.get();
   std::string error;

@@ -17,7 +17,8 @@ namespace {
 PkeyPtr make_key(KeyType type) {
   EVP_PKEY* key = type == KeyType::kEcP256
                       ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
-                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
+                                          size_t{type == KeyType::kRsa512 ? 512u : 2048u});
   if (key == nullptr) ADD_FAILURE() << "key generation failed";
   return PkeyPtr(key);
 }
@@ -160,6 +161,9 @@ Pki::Pki() : chain_(sk_X509_new_null()) {
   dir = mkdtemp(templ);
   root_file = dir + "/root.pem";
   write_file(root_file, to_pem(root.certificate.get()));
+  std::string error;
+  root_bundle = CaBundle::parse(to_pem(root.certificate.get()), error);
+  if (!root_bundle) ADD_FAILURE() << error;
 }
 
 Pki::~Pki() {
@@ -187,7 +191,7 @@ std::shared_ptr<const ServerContexts> single(std::shared_ptr<SSL_CTX> ctx) {
 
 ClientProfile trusting_root(const Identity* client) {
   ClientProfile profile;
-  profile.ca_file = pki().root_file;
+  profile.ca = pki().root_bundle;
   if (client != nullptr) {
     profile.key = client->key.get();
     profile.certificate = client->certificate.get();

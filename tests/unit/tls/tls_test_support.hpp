@@ -30,7 +30,7 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
 
-enum class KeyType { kEcP256, kRsa2048 };
+enum class KeyType { kEcP256, kRsa2048, kRsa512 };  // RSA 512: below every security level
 
 struct Identity {
   PkeyPtr key;
@@ -63,6 +63,7 @@ struct Pki {
   Identity rogue_client;  // by rogue_root
   std::string dir;        // temp dir, removed at exit
   std::string root_file;  // root CA PEM
+  std::shared_ptr<const CaBundle> root_bundle;  // the root as a client's trust anchors
 
   Pki();
   ~Pki();

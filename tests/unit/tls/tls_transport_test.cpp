@@ -136,7 +136,7 @@ TEST(TlsTransport, SelfSignedBackendIsAcceptedWithChainVerificationOff) {
 
 TEST(TlsTransport, BackendFromAnUntrustedIssuerIsNamedInTheError) {
   ClientProfile profile;
-  profile.ca_file = pki().root_file;
+  profile.ca = pki().root_bundle;
   auto client = make_client(client_context(profile), "rogue-client");
   auto server = make_server(single(server_context(pki().rogue_client)));
   Pump pump{*client, *server};
@@ -253,6 +253,48 @@ TEST(TlsTransport, BackendThatDistrustsTheClientCertificateRejectsTheHandshake) 
   EXPECT_EQ(pump.client_status.status, IoStatus::kError);
   EXPECT_EQ(client->last_error(), "backend rejected the handshake: alert unknown CA");
   EXPECT_THAT(server->last_error(), HasSubstr("X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY"));
+}
+
+TEST(TlsTransport, Tls13BackendHasAcceptedOnlyOnceItSpeaksAfterTheHandshake) {
+  auto client = make_client(client_context(trusting_root(&pki().client)), "backend.test");
+  auto server = make_server(mtls_server());
+  std::string to_server, to_client, plaintext;
+  client->start(to_server);
+  server->on_wire_bytes(to_server.data(), to_server.size(), plaintext, to_client);
+  to_server.clear();
+  client->on_wire_bytes(to_client.data(), to_client.size(), plaintext, to_server);
+  to_client.clear();
+  ASSERT_TRUE(client->established()) << client->last_error();
+  EXPECT_FALSE(client->peer_accepted()) << "the server has not seen our certificate yet";
+
+  server->on_wire_bytes(to_server.data(), to_server.size(), plaintext, to_client);
+  client->on_wire_bytes(to_client.data(), to_client.size(), plaintext, to_server);
+  EXPECT_TRUE(client->peer_accepted()) << "the server's session tickets say it accepted us";
+}
+
+TEST(TlsTransport, Tls13BackendThatRejectsTheCertificateNeverAccepted) {
+  auto client = make_client(client_context(trusting_root(&pki().rogue_client)), "backend.test");
+  auto server = make_server(mtls_server());
+  Pump pump{*client, *server};
+  pump.handshake();
+  EXPECT_EQ(pump.client_status.status, IoStatus::kError);
+  EXPECT_FALSE(client->peer_accepted());
+}
+
+TEST(TlsTransport, Tls12BackendHasAcceptedOnceEstablished) {
+  auto client = make_client(client_context(trusting_root(&pki().client)), "backend.test");
+  auto server = make_server(mtls_server(TLS1_2_VERSION));
+  std::string to_server, to_client, plaintext;
+  client->start(to_server);
+  // ClientHello → server flight → client's certificate and Finished → server's Finished.
+  for (int flight = 0; flight < 2; ++flight) {
+    server->on_wire_bytes(to_server.data(), to_server.size(), plaintext, to_client);
+    to_server.clear();
+    client->on_wire_bytes(to_client.data(), to_client.size(), plaintext, to_server);
+    to_client.clear();
+  }
+  ASSERT_TRUE(client->established()) << client->last_error();
+  EXPECT_TRUE(client->peer_accepted());
 }
 
 TEST(TlsTransport, PlainHttpPeerGetsAHintInsteadOfAMysteriousError) {

@@ -56,6 +56,33 @@ TEST(Pool, ConnectFailuresBackOffAndSuccessResets) {
   EXPECT_EQ(pool.refill_count(2, 10, 0), 2u);
 }
 
+TEST(Pool, EachConnectFailureDoublesTheBackOff) {
+  Pool pool("k");
+  uint64_t expected = 250;
+  for (int i = 0; i < 5; ++i) {
+    pool.on_connect_failure(10000);
+    EXPECT_EQ(pool.retry_at_ms(), 10000 + expected) << "after failure " << i + 1;
+    expected *= 2;
+  }
+}
+
+TEST(Pool, BackOffStopsGrowingAtThirtySeconds) {
+  Pool pool("k");
+  for (int i = 0; i < 40; ++i) pool.on_connect_failure(1000);
+  EXPECT_EQ(pool.retry_at_ms(), 1000u + 30000u);
+  EXPECT_EQ(pool.refill_count(2, 10, 1000 + 29999), 0u);
+  EXPECT_EQ(pool.refill_count(2, 10, 1000 + 30000), 2u);
+}
+
+TEST(Pool, SuccessAfterLongBackOffStartsOverAtTheShortestDelay) {
+  Pool pool("k");
+  for (int i = 0; i < 40; ++i) pool.on_connect_failure(0);
+  pool.on_connect_success();
+  EXPECT_EQ(pool.retry_at_ms(), 0u);
+  pool.on_connect_failure(5000);
+  EXPECT_EQ(pool.retry_at_ms(), 5250u);
+}
+
 TEST(Pool, DeadKeyIsNotRefilled) {
   Pool pool("k");
   pool.live = false;
