@@ -33,7 +33,9 @@ bool LogWriter::open_access_log(const std::string& path, std::string& error) {
   if (path == "-") {
     opened.fd = STDOUT_FILENO;
   } else if (!path.empty()) {
-    opened.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    // O_NONBLOCK: a FIFO put at the path cannot hang the control thread
+    // here (write_all waits for a full one on the writer thread instead).
+    opened.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
     if (opened.fd < 0) {
       error = "cannot open " + path + ": " + std::strerror(errno);
       return false;
