@@ -45,9 +45,11 @@ struct WorkerCounters {
   Counter connections_accepted{0};
   Counter connections_active{0};  // gauge
   Counter connections_rejected{0};
+  Counter accept_pauses{0};  // accepting paused for lack of descriptors
   Counter requests_total{0};
   Counter retries_total{0};
   Counter backend_connections_active{0};           // gauge
+  Counter pools_active{0};                         // gauge: backend pools this worker holds
   std::array<Counter, 600> responses_by_status{};  // local error responses by status
   std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};
@@ -73,7 +75,11 @@ class Metrics {
   WorkerCounters& worker(uint32_t index) noexcept { return *workers_[index]; }
   // Stable counters for (api, worker); created on first use.
   ApiCounters& api(const std::string& api_id, uint32_t worker);
+  // Per-key pool counters: each worker takes them when it opens a pool for
+  // the key and releases them when it frees that pool; once no worker holds
+  // them they leave /metrics (a rotated-out key does not linger).
   PoolCounters& pool(const std::string& key, uint32_t worker);
+  void release_pool(const std::string& key);
 
   Counter reloads_total{0};
   Counter reload_failures_total{0};
@@ -98,6 +104,7 @@ class Metrics {
 
   PerWorker<ApiCounters> apis_;
   PerWorker<PoolCounters> pools_;
+  std::map<std::string, uint32_t> pool_holders_;  // workers holding each key's counters
   std::vector<CertificateExpiry> certificates_;
 };
 
