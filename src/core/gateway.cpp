@@ -256,7 +256,7 @@ int Gateway::run() {
     polled.clear();
     polled.push_back({signal_fd, POLLIN, 0});
     admin.collect(polled);
-    const int n = ::poll(polled.data(), polled.size(), 1000);
+    const int n = ::poll(polled.data(), polled.size(), admin.next_timeout_ms());
     if (n < 0 && errno != EINTR) break;
     for (const pollfd& p : polled) {
       if (p.revents == 0) continue;
@@ -277,7 +277,6 @@ int Gateway::run() {
         admin.handle(p);
       }
     }
-    if (n == 0) admin.handle(pollfd{-1, 0, 0});
   }
   shared_->stopping.store(true, std::memory_order_release);
   for (auto& w : workers_) w->wake();

@@ -106,6 +106,7 @@ std::vector<ListenerTls> build_listener_tls(const config::Config& config,
 struct TlsPoolInputs {
   const config::Backend* backend = nullptr;  // null: default validation, system store
   std::shared_ptr<const tls::CaBundle> ca;   // null: the system store
+  bool ca_missing = false;                   // the backend's caFile did not load
   std::optional<certs::StoredCertificate> client_certificate;
 
   tls::ClientProfile profile() const {
@@ -124,6 +125,41 @@ struct TlsPoolInputs {
     return profile;
   }
 };
+
+TlsPoolInputs tls_pool_inputs(const config::Config& config, const certs::CertificateStore& store,
+                              const CaBundles& ca_bundles, const std::string& url,
+                              const policy::Policy& pol) {
+  TlsPoolInputs in;
+  if (const auto* backend = backend_for(config, url)) {
+    in.backend = &backend->second;
+    if (auto ca = ca_bundles.find(backend->first); ca != ca_bundles.end()) in.ca = ca->second;
+    in.ca_missing = !backend->second.ca_file.empty() && !in.ca;
+  }
+  if (!pol.certificate_id.empty()) in.client_certificate = store.get(pol.certificate_id);
+  if (!pol.certificate_thumbprint.empty())
+    in.client_certificate = store.find_by_thumbprint(pol.certificate_thumbprint);
+  return in;
+}
+
+// Fills the TLS parts of `spec` and its key for a backend at `host`.
+void describe_tls_pool(const std::string& host, const TlsPoolInputs& in, PoolSpec& spec) {
+  spec.tls = true;
+  spec.sni = host;
+  if (spec.sni.size() > 2 && spec.sni.front() == '[')
+    spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
+  // An IP literal is not sent as SNI (RFC 6066 §3); the name check then
+  // looks at the certificate's IP addresses.
+  in6_addr ignored{};
+  const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
+                          inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
+  if (!ip_literal) spec.key.sni = spec.sni;
+  const tls::ClientProfile profile = in.profile();
+  spec.key.validation_profile =
+      validation_profile(profile.verify_chain, profile.verify_name, profile.ca.get());
+  if (in.client_certificate) {
+    spec.key.thumbprint = in.client_certificate->certificate->info().thumbprint;
+  }
+}
 
 // The client context of a new https pool key. On failure returns null and
 // sets `problem`: its path relative to the API ("…policy" when the client
@@ -244,35 +280,9 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
     spec.key.origin = service->origin();
     TlsPoolInputs tls_inputs;
     if (service->tls) {
-      spec.tls = true;
-      spec.sni = service->host;
-      if (spec.sni.size() > 2 && spec.sni.front() == '[')
-        spec.sni = spec.sni.substr(1, spec.sni.size() - 2);
-      if (const auto* backend = backend_for(*config, url)) {
-        tls_inputs.backend = &backend->second;
-        if (auto ca = ca_bundles.find(backend->first); ca != ca_bundles.end()) {
-          tls_inputs.ca = ca->second;
-        }
-      }
-      if (!pol.certificate_id.empty())
-        tls_inputs.client_certificate = store.get(pol.certificate_id);
-      if (!pol.certificate_thumbprint.empty())
-        tls_inputs.client_certificate = store.find_by_thumbprint(pol.certificate_thumbprint);
-      // An IP literal is not sent as SNI (RFC 6066 §3); the name check then
-      // looks at the certificate's IP addresses.
-      in6_addr ignored{};
-      const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
-                              inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
-      if (!ip_literal) spec.key.sni = spec.sni;
-      if (tls_inputs.backend != nullptr && !tls_inputs.backend->ca_file.empty() && !tls_inputs.ca) {
-        continue;  // its caFile did not load: reported at the backend
-      }
-      const tls::ClientProfile profile = tls_inputs.profile();
-      spec.key.validation_profile =
-          validation_profile(profile.verify_chain, profile.verify_name, profile.ca.get());
-      if (tls_inputs.client_certificate) {
-        spec.key.thumbprint = tls_inputs.client_certificate->certificate->info().thumbprint;
-      }
+      tls_inputs = tls_pool_inputs(*config, store, ca_bundles, url, pol);
+      if (tls_inputs.ca_missing) continue;  // its caFile did not load: reported at the backend
+      describe_tls_pool(service->host, tls_inputs, spec);
     } else if (!pol.certificate_id.empty() || !pol.certificate_thumbprint.empty()) {
       problems.push_back(
           {where + ".policy", "authentication-certificate needs an https backend, not " + url});

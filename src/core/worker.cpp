@@ -850,10 +850,10 @@ void Worker::on_backend_connect(uint32_t slot, int res) noexcept {
 // TLS): a spare goes to the pool, otherwise the waiting request goes out.
 void Worker::backend_ready(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
-  WorkerPool& pool = pools_[b.pool];
-  // TLS connections say so themselves once the backend has accepted the
-  // handshake: a TLS 1.3 server's verdict on our certificate comes later.
-  if (!pool.tls) backend_accepted(pool);
+  // A connect alone proves little: a backend may accept and close at once.
+  // TLS connections count as accepted once the backend accepted the
+  // handshake (a TLS 1.3 server's verdict on our certificate comes later);
+  // plain ones when their first response arrives (on_response_head).
   b.state = BackendState::kBusy;
   if (b.client == kNoSlot) {
     release_to_pool(slot);
@@ -956,8 +956,11 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   const bool owns_buffer = b.io.transport() == nullptr && len > 0;
   if (b.state == BackendState::kIdle || b.client == kNoSlot) {
     // An idle connection that becomes readable (data or EOF) is of no use:
-    // a response nobody asked for, or the backend closing it.
+    // a response nobody asked for, or the backend closing it. One closed
+    // before it ever carried a request counts as a failed connect, so a
+    // backend that accepts and closes at once gets the back-off, not a storm.
     if (owns_buffer) buffers_.recycle(bid);
+    if (b.requests == 0 && !pools_[b.pool].tls) pools_[b.pool].connect_failed(now_ms_);
     close_backend(slot);
     return;
   }

@@ -351,6 +351,7 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   }
   c.response_started = true;
   note_backend_response(c, b);
+  if (!pools_[b.pool].tls && b.requests == 0) backend_accepted(pools_[b.pool]);
   const uint64_t micros = now_us() - c.sent_at_us;
   bump(counters_.latency_buckets[latency_bucket(micros)]);
   bump(counters_.latency_sum_us, micros);

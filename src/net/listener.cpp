@@ -11,7 +11,7 @@
 
 namespace ringgate::net {
 
-int open_listener(const config::SocketAddress& address, std::string& error) {
+int open_listener(const config::SocketAddress& address, std::string& error, PortSharing sharing) {
   ResolvedAddress resolved;
   if (!resolve_address(address.host, address.port, /*numeric_only=*/true, resolved, error)) {
     error = "listener " + address.to_string() + ": " + error;
@@ -26,7 +26,7 @@ int open_listener(const config::SocketAddress& address, std::string& error) {
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (sharing == PortSharing::kShared) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
     error = "listener " + address.to_string() + ": " + std::strerror(errno);
     ::close(fd);

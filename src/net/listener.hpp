@@ -11,10 +11,18 @@
 
 namespace ringgate::net {
 
-// Creates, binds and listens a TCP socket on `address` with SO_REUSEADDR and
-// SO_REUSEPORT. Returns the fd, or -1 with `error` naming the address and the
-// reason. With port 0 the kernel picks one; read it back with bound_port().
-int open_listener(const config::SocketAddress& address, std::string& error);
+// Whether other sockets may bind the same address at the same time.
+enum class PortSharing : uint8_t {
+  kShared,     // SO_REUSEPORT: one socket per worker, the kernel spreads connections
+  kExclusive,  // no SO_REUSEPORT: a second bind (another process) fails with EADDRINUSE
+};
+
+// Creates, binds and listens a TCP socket on `address` with SO_REUSEADDR, and
+// SO_REUSEPORT when `sharing` is kShared. Returns the fd, or -1 with `error`
+// naming the address and the reason. With port 0 the kernel picks one; read
+// it back with bound_port().
+int open_listener(const config::SocketAddress& address, std::string& error,
+                  PortSharing sharing = PortSharing::kShared);
 
 // The local port a bound socket has, or 0.
 uint16_t bound_port(int fd);

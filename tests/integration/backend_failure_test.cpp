@@ -102,5 +102,22 @@ TEST(BackendFailure, FailedTlsHandshakesBackThePoolOff) {
   EXPECT_GE(gateway.metric("ringgate_pool_backoffs_total").value_or(0), 1) << gateway.metrics();
 }
 
+TEST(BackendFailure, PlainBackendThatClosesAtOnceBacksThePoolOff) {
+  // The TCP connect succeeds, so only the close before any request tells
+  // the pool that this backend is of no use.
+  ScriptedBackend backend(ScriptedBackend::Mode::kCloseAtOnce);
+  TlsGatewayOptions o;
+  o.apis = {{"a", "a", backend.origin() + "/api", ""}};
+  o.pool = {{"minIdle", 4}};
+  TlsGateway gateway(o);
+
+  std::this_thread::sleep_for(Millis(5000));
+  const std::optional<double> connects = gateway.metric("ringgate_pool_connects_total");
+  ASSERT_TRUE(connects) << gateway.metrics();
+  EXPECT_GE(*connects, 4);
+  EXPECT_LT(*connects, 40) << gateway.metrics();
+  EXPECT_LT(backend.connections_accepted(), 40u);
+}
+
 }  // namespace
 }  // namespace ringgate::itest

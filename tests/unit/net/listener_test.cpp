@@ -103,5 +103,31 @@ TEST_F(ListenerSocketsTest, FailedOpenLeavesWhatWasOpenAndOpensNothingNew) {
   EXPECT_EQ(again, fds);
 }
 
+TEST(OpenListener, SharedSocketsBindOnePortTogether) {
+  std::string error;
+  const int first = open_listener(loopback(0).address, error);
+  ASSERT_GE(first, 0) << error;
+  const int second = open_listener(loopback(bound_port(first)).address, error);
+  EXPECT_GE(second, 0) << error;
+  if (second >= 0) ::close(second);
+  ::close(first);
+}
+
+TEST(OpenListener, ExclusiveSocketMakesASecondBindFailNamingTheAddress) {
+  std::string error;
+  const int first = open_listener(loopback(0).address, error, PortSharing::kExclusive);
+  ASSERT_GE(first, 0) << error;
+  const config::SocketAddress same = loopback(bound_port(first)).address;
+  for (PortSharing sharing : {PortSharing::kExclusive, PortSharing::kShared}) {
+    error.clear();
+    const int second = open_listener(same, error, sharing);
+    EXPECT_LT(second, 0);
+    if (second >= 0) ::close(second);
+    EXPECT_NE(error.find(same.to_string()), std::string::npos) << error;
+    EXPECT_NE(error.find("in use"), std::string::npos) << error;
+  }
+  ::close(first);
+}
+
 }  // namespace
 }  // namespace ringgate::net
