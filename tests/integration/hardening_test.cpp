@@ -157,6 +157,16 @@ class ListenerReload : public ::testing::Test {
     return json + "}";
   }
 
+  static std::string listener_list(const std::vector<std::string>& listeners) {
+    std::string json = "[";
+    for (const std::string& l : listeners) {
+      if (json.size() > 1) json += ", ";
+      json += l;
+    }
+    json += ']';
+    return json;
+  }
+
   // The status of GET /none over HTTPS on `port` (0 when TLS failed).
   static int https_status(uint16_t port) {
     CommandResult r = curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
@@ -173,17 +183,17 @@ class ListenerReload : public ::testing::Test {
 
 TEST_F(ListenerReload, AddedListenerOpensWithItsOwnTlsSetting) {
   const uint16_t tls_port = free_port();
-  reload_with("[" + listener(plain_port_, false) + ", " + listener(tls_port, true) + "]");
+  reload_with(listener_list({listener(plain_port_, false), listener(tls_port, true)}));
   EXPECT_EQ(https_status(tls_port), 404);
   EXPECT_EQ(probe_status(plain_port_), 404);
 }
 
 TEST_F(ListenerReload, ListenerKeepsItsTlsWhenAnotherBeforeItIsRemoved) {
   const uint16_t tls_port = free_port();
-  reload_with("[" + listener(plain_port_, false) + ", " + listener(tls_port, true) + "]");
+  reload_with(listener_list({listener(plain_port_, false), listener(tls_port, true)}));
   ASSERT_EQ(https_status(tls_port), 404);
   // The TLS listener moves from the second place to the first.
-  reload_with("[" + listener(tls_port, true) + "]");
+  reload_with(listener_list({listener(tls_port, true)}));
   EXPECT_EQ(https_status(tls_port), 404);
   EXPECT_TRUE(eventually([&] { return !port_accepts(plain_port_); }, Millis(3000)))
       << "the removed listener still accepts";
