@@ -203,6 +203,12 @@ bool MessageParser::build_head() noexcept {
     head_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_.method));
     head_.target = arena.substr(url_.offset, url_.length);
   } else {
+    // llhttp takes any three digits; RFC 9110 §15 defines 100-599 only, and
+    // a status such as 099 would be re-emitted as an invalid status line.
+    if (llhttp_.status_code < 100 || llhttp_.status_code > 599) {
+      fail(502, "response status code outside 100-599");
+      return false;
+    }
     head_.status = llhttp_.status_code;
     head_.reason = arena.substr(reason_.offset, reason_.length);
   }

@@ -5,7 +5,8 @@
 // of llhttp's own checks the parser rejects what llhttp lets through: HTTP
 // versions other than 1.0/1.1, Transfer-Encoding other than exactly one
 // "chunked" (requests and responses), Transfer-Encoding on HTTP/1.0, duplicate
-// Host, oversized URLs/heads/bodies/trailers/chunk extensions.
+// Host, response status codes outside 100-599, oversized
+// URLs/heads/bodies/trailers/chunk extensions.
 //
 // Memory: the head's bytes are copied into a per-parser arena whose capacity
 // is kept across messages, so a warmed-up parser allocates nothing per message.

@@ -716,6 +716,15 @@ TEST(MessageParser, MalformedResponsesAre502) {
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), 502);
 }
 
+TEST(MessageParser, RejectsResponseStatusOutside100To599) {
+  // A status line the gateway would re-emit as "HTTP/1.1 99 …" to its client.
+  EXPECT_EQ(response_error("HTTP/1.1 099 Misc\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 600 Beyond\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 100 Continue\r\n\r\n"), 0);
+  EXPECT_EQ(response_error("HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n"), 0);
+}
+
 TEST(MessageParser, ResponseLimitsAre502) {
   ParserLimits limits;
   limits.max_body_bytes = 3;
