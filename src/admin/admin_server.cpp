@@ -75,7 +75,10 @@ void AdminServer::update(const config::Admin& settings) {
 }
 
 void AdminServer::collect(std::vector<pollfd>& fds) const {
-  if (listen_fd_ >= 0) fds.push_back({listen_fd_, POLLIN, 0});
+  // While descriptors are exhausted the listener stays readable and accept
+  // keeps failing: leave it out of the poll for a moment instead of spinning.
+  if (listen_fd_ >= 0 && now_ms() >= accept_paused_until_ms_)
+    fds.push_back({listen_fd_, POLLIN, 0});
   for (const auto& s : sessions_) {
     fds.push_back({s->fd, static_cast<short>(s->responded ? POLLOUT : POLLIN), 0});
   }
@@ -106,7 +109,12 @@ void AdminServer::handle(const pollfd& ready) {
 
 void AdminServer::accept_one() {
   const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (fd < 0) return;
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      accept_paused_until_ms_ = now_ms() + kAcceptPauseMs;
+    }
+    return;
+  }
   auto session = std::make_unique<Session>();
   session->fd = fd;
   session->deadline_ms = now_ms() + kSessionTimeoutMs;

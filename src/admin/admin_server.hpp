@@ -57,6 +57,8 @@ class AdminServer {
   };
 
   void accept_one();
+  static constexpr long long kAcceptPauseMs = 100;
+  long long accept_paused_until_ms_ = 0;
   void read_session(Session& s);
   void write_session(Session& s);
   bool authorized(const http::MessageHead& head) const;

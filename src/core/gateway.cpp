@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -66,15 +67,14 @@ bool Gateway::reload() {
     bump(metrics_->reload_failures_total);
     return false;
   }
-  const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
-  const auto& old_listeners = config_->gateway.listeners;
-  const auto& new_listeners = prepared.config->gateway.listeners;
-  bool listeners_changed = old_listeners.size() != new_listeners.size();
-  for (size_t i = 0; !listeners_changed && i < new_listeners.size(); ++i) {
-    listeners_changed =
-        old_listeners[i].address.to_string() != new_listeners[i].address.to_string();
+  if (!attach_listeners(*prepared.config, *prepared.snapshot)) {
+    bump(metrics_->reload_failures_total);
+    return false;
   }
-  if (listeners_changed) RG_WARN("reload: listener addresses changed; they take effect at restart");
+  const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
+  for (const std::string& gone : listeners_->retain_only(prepared.config->gateway.listeners)) {
+    RG_INFO("reload: no longer listening on %s", gone.c_str());
+  }
   ++generation_;
   config_ = prepared.config;
   store_ = std::move(prepared.store);
@@ -87,6 +87,48 @@ bool Gateway::reload() {
   return true;
 }
 
+bool Gateway::attach_listeners(const config::Config& config, Snapshot& snapshot) {
+  std::string error;
+  std::vector<std::vector<int>> fds;
+  if (!listeners_->prepare(config.gateway.listeners, fds, error)) {
+    RG_ERROR("%s; still serving the previous config", error.c_str());
+    return false;
+  }
+  for (const config::Listener& listener : config.gateway.listeners) {
+    config::SocketAddress address = listener.address;
+    address.port = listeners_->port_of(listener);
+    RG_INFO("listening on %s (%s)", address.to_string().c_str(), listener.tls ? "TLS" : "plain");
+  }
+  snapshot.listener_fds = std::move(fds);
+  return true;
+}
+
+// Raises the descriptor limit to its hard limit and says when even that
+// cannot hold every connection the config allows.
+void raise_descriptor_limit(const config::Config& config, uint32_t workers) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  // Each client connection may hold a backend connection as well, and every
+  // pool keeps minIdle spares per worker.
+  const uint64_t pools = config.apis.size();
+  const uint64_t needed = uint64_t{workers} * (2 * uint64_t{config.gateway.limits.max_connections} +
+                                               pools * config.gateway.pool.min_idle) +
+                          64;
+  if (limit.rlim_cur != RLIM_INFINITY && needed > limit.rlim_cur) {
+    RG_WARN(
+        "descriptor limit %llu is below what maxConnections %u x %u workers (plus a backend "
+        "connection each and %llu pooled spares) may need: %llu; accepting pauses when it runs "
+        "out (raise LimitNOFILE / ulimit -n, or lower maxConnections)",
+        static_cast<unsigned long long>(limit.rlim_cur), config.gateway.limits.max_connections,
+        workers, static_cast<unsigned long long>(pools * config.gateway.pool.min_idle * workers),
+        static_cast<unsigned long long>(needed));
+  }
+}
+
 int Gateway::run() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, ++generation_, false, problems);
@@ -96,7 +138,6 @@ int Gateway::run() {
   }
   config_ = prepared.config;
   store_ = std::move(prepared.store);
-  const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
 
   // Workers pin to the CPUs this process may use (taskset, cgroup cpusets),
   // one each in turn; `workers: 0` means one per such CPU.
@@ -112,10 +153,7 @@ int Gateway::run() {
   uint32_t workers = config_->gateway.workers;
   if (workers == 0) workers = static_cast<uint32_t>(cpus.size());
   metrics_ = std::make_unique<Metrics>(workers);
-  shared_ = std::make_unique<WorkerShared>();
-  shared_->metrics = metrics_.get();
-  shared_->snapshots.publish(snapshot);
-  publish_certificate_metrics();
+  raise_descriptor_limit(*config_, workers);
 
   // Signals are handled by the control thread alone: block them before any
   // worker thread exists so every thread inherits the mask.
@@ -130,21 +168,12 @@ int Gateway::run() {
 
   // One SO_REUSEPORT socket per listener per worker. With port 0 the first
   // socket learns the kernel's port and the rest share it.
-  std::vector<std::vector<int>> fds(workers);
-  for (const config::Listener& listener : config_->gateway.listeners) {
-    config::SocketAddress address = listener.address;
-    for (uint32_t w = 0; w < workers; ++w) {
-      std::string error;
-      const int fd = net::open_listener(address, error);
-      if (fd < 0) {
-        RG_ERROR("%s", error.c_str());
-        return 1;
-      }
-      if (address.port == 0) address.port = net::bound_port(fd);
-      fds[w].push_back(fd);
-    }
-    RG_INFO("listening on %s (%u workers)", address.to_string().c_str(), workers);
-  }
+  listeners_ = std::make_unique<net::ListenerSockets>(workers);
+  if (!attach_listeners(*config_, *prepared.snapshot)) return 1;
+  shared_ = std::make_unique<WorkerShared>();
+  shared_->metrics = metrics_.get();
+  shared_->snapshots.publish(prepared.snapshot);
+  publish_certificate_metrics();
 
   admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
   std::string error;
@@ -163,8 +192,7 @@ int Gateway::run() {
   shared_->ktls_available = ktls.available;
 
   for (uint32_t w = 0; w < workers; ++w) {
-    workers_.push_back(
-        std::make_unique<Worker>(w, *shared_, std::move(fds[w]), cpus[w % cpus.size()]));
+    workers_.push_back(std::make_unique<Worker>(w, *shared_, cpus[w % cpus.size()]));
     const std::string failure = workers_.back()->start();
     if (!failure.empty()) {
       RG_ERROR("worker %u: %s", w, failure.c_str());

@@ -10,6 +10,7 @@
 #include "certs/store.hpp"
 #include "core/metrics.hpp"
 #include "core/worker.hpp"
+#include "net/listener.hpp"
 #include "ringgate/config.hpp"
 
 namespace ringgate::core {
@@ -25,6 +26,8 @@ class Gateway {
 
  private:
   bool reload();
+  // Fills snapshot.listener_fds, opening sockets for listeners not open yet.
+  bool attach_listeners(const config::Config& config, Snapshot& snapshot);
   void publish_certificate_metrics();
 
   std::string config_path_;
@@ -34,6 +37,7 @@ class Gateway {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<net::ListenerSockets> listeners_;
 };
 
 // Prints every problem as "path: message" lines to stderr.
@@ -45,7 +49,7 @@ void report_problems(const std::string& what, const std::vector<config::Problem>
 struct Prepared {
   std::shared_ptr<const config::Config> config;
   std::unique_ptr<certs::CertificateStore> store;
-  std::shared_ptr<const Snapshot> snapshot;
+  std::shared_ptr<Snapshot> snapshot;  // listener_fds not filled in yet
 };
 // `dry_run`: create nothing on disk (no stateDir).
 Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,

@@ -80,9 +80,16 @@ std::string Metrics::render() const {
   help(out, "ringgate_connections_rejected_total", "counter",
        "Client connections refused at maxConnections.");
   line(out, "ringgate_connections_rejected_total", "", sum(&WorkerCounters::connections_rejected));
+  help(out, "ringgate_accept_pauses_total", "counter",
+       "Times accepting paused for 100 ms because descriptors (or memory) ran out.");
+  line(out, "ringgate_accept_pauses_total", "", sum(&WorkerCounters::accept_pauses));
   help(out, "ringgate_backend_connections_active", "gauge", "Open backend connections.");
   line(out, "ringgate_backend_connections_active", "",
        sum(&WorkerCounters::backend_connections_active));
+  help(out, "ringgate_backend_pools", "gauge",
+       "Backend connection pools held by workers (one per key per worker; a pool whose key "
+       "left the config is freed once its last connection closed).");
+  line(out, "ringgate_backend_pools", "", sum(&WorkerCounters::pools_active));
   help(out, "ringgate_retries_total", "counter",
        "Requests replayed on a fresh backend connection after a reused one failed.");
   line(out, "ringgate_retries_total", "", sum(&WorkerCounters::retries_total));

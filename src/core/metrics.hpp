@@ -44,9 +44,11 @@ struct WorkerCounters {
   Counter connections_accepted{0};
   Counter connections_active{0};  // gauge
   Counter connections_rejected{0};
+  Counter accept_pauses{0};  // accepting paused for lack of descriptors
   Counter requests_total{0};
   Counter retries_total{0};
   Counter backend_connections_active{0};           // gauge
+  Counter pools_active{0};                         // gauge: backend pools this worker holds
   std::array<Counter, 600> responses_by_status{};  // local error responses by status
   std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};

@@ -78,10 +78,9 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
   return problems.size() == before;
 }
 
-std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                               const certs::CertificateStore& store,
-                                               uint64_t generation,
-                                               std::vector<config::Problem>& problems) {
+std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                         const certs::CertificateStore& store, uint64_t generation,
+                                         std::vector<config::Problem>& problems) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config = config;
   snapshot->generation = generation;

@@ -59,6 +59,9 @@ struct Snapshot {
   std::vector<RouteTarget> routes;  // indexed like the router's api indices
   std::vector<PoolSpec> pools;
   std::vector<ListenerTls> listener_tls;  // per config listener; certificate null = plain
+  // Per config listener, each worker's listening socket ([listener][worker]):
+  // filled by the control thread before it publishes the snapshot.
+  std::vector<std::vector<int>> listener_fds;
   http::ParserLimits limits;
 };
 
@@ -67,10 +70,9 @@ struct Snapshot {
 // Resolves backend host names (blocking, so only on the control thread).
 // Appends every problem found, each with its JSON path, and returns null if
 // there is any.
-std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                               const certs::CertificateStore& store,
-                                               uint64_t generation,
-                                               std::vector<config::Problem>& problems);
+std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                         const certs::CertificateStore& store, uint64_t generation,
+                                         std::vector<config::Problem>& problems);
 
 // Fills `store` from the config file's `certificates` and the ones persisted
 // under stateDir, appending a problem per certificate that does not load.

@@ -17,6 +17,13 @@ void TimerWheel::unlink(TimerNode& node) noexcept {
   node.prev = node.next = nullptr;
 }
 
+void TimerWheel::link_last(TimerNode& head, TimerNode& node) noexcept {
+  node.next = &head;
+  node.prev = head.prev;
+  head.prev->next = &node;
+  head.prev = &node;
+}
+
 void TimerWheel::arm(TimerNode& node, uint64_t now_ms, uint64_t delay_ms) noexcept {
   if (node.armed()) {
     unlink(node);
@@ -27,11 +34,7 @@ void TimerWheel::arm(TimerNode& node, uint64_t now_ms, uint64_t delay_ms) noexce
   // oldest one advance() still looks at.
   uint64_t tick = node.deadline_ms / tick_ms_;
   if (tick < current_tick_) tick = current_tick_;
-  TimerNode& head = buckets_[tick & mask_];
-  node.next = &head;
-  node.prev = head.prev;
-  head.prev->next = &node;
-  head.prev = &node;
+  link_last(buckets_[tick & mask_], node);
   ++armed_;
 }
 

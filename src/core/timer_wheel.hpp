@@ -34,7 +34,9 @@ class TimerWheel {
   void cancel(TimerNode& node) noexcept;
 
   // Fires every timer whose deadline is <= now_ms, calling fire(TimerNode&)
-  // after unlinking it (so the callback may re-arm or free its owner).
+  // after unlinking it. The callback may cancel or re-arm any timer, this one
+  // or another due in the same bucket; a timer it cancels does not fire, and
+  // one it re-arms fires at its new deadline.
   template <typename Fn>
   void advance(uint64_t now_ms, Fn&& fire);
 
@@ -45,6 +47,7 @@ class TimerWheel {
 
  private:
   static void unlink(TimerNode& node) noexcept;
+  static void link_last(TimerNode& head, TimerNode& node) noexcept;
 
   uint32_t tick_ms_;
   size_t mask_;
@@ -65,15 +68,26 @@ void TimerWheel::advance(uint64_t now_ms, Fn&& fire) {
   if (target_tick >= first && target_tick - first > mask_) first = target_tick - mask_;
   for (uint64_t tick = first; tick <= target_tick && armed_ > 0; ++tick) {
     TimerNode& head = buckets_[tick & mask_];
-    TimerNode* node = head.next;
-    while (node != &head) {
-      TimerNode* next = node->next;
-      if (node->deadline_ms <= now_ms) {
-        unlink(*node);
+    if (head.next == &head) continue;
+    // The bucket moves to a list of its own before anything fires. A
+    // callback may cancel or re-arm any timer, a sibling in this bucket
+    // included: each such node is unlinked from whichever well-formed list it
+    // is in, so the walk below never follows a node that left under it.
+    TimerNode pending;
+    pending.next = head.next;
+    pending.prev = head.prev;
+    pending.next->prev = &pending;
+    pending.prev->next = &pending;
+    head.next = head.prev = &head;
+    while (pending.next != &pending) {
+      TimerNode& node = *pending.next;
+      unlink(node);
+      if (node.deadline_ms <= now_ms) {
         --armed_;
-        fire(*node);
+        fire(node);
+      } else {
+        link_last(head, node);  // due in a later turn of the wheel
       }
-      node = next;
     }
   }
   // The current tick is only partly over: look at it again next time.

@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "core/log.hpp"
+#include "net/listener.hpp"
 
 namespace ringgate::core {
 namespace {
@@ -23,6 +24,7 @@ constexpr uint32_t kRecvBuffers = 1024;
 constexpr uint32_t kRecvBufferSize = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
 constexpr uint32_t kLingerMs = 1000;
+constexpr uint32_t kAcceptPauseMs = 100;
 
 uint64_t monotonic_ms() {
   timespec ts{};
@@ -63,11 +65,10 @@ std::shared_ptr<const Snapshot> SnapshotBox::get() const {
   return current_;
 }
 
-Worker::Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds, int cpu)
+Worker::Worker(uint32_t index, WorkerShared& shared, int cpu)
     : index_(index),
       shared_(shared),
       counters_(shared.metrics->worker(index)),
-      listen_fds_(std::move(listen_fds)),
       cpu_(cpu),
       timers_(monotonic_ms()) {
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
@@ -75,8 +76,8 @@ Worker::Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds
 
 Worker::~Worker() {
   join();
-  for (int fd : listen_fds_) {
-    if (fd >= 0) ::close(fd);
+  for (auto& l : listeners_) {
+    if (l->fd >= 0) ::close(l->fd);
   }
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
@@ -125,7 +126,6 @@ bool Worker::setup(std::string& error) {
   snapshot_generation_ = snapshot_->generation;
   now_ms_ = monotonic_ms();
   switch_snapshot();
-  for (uint32_t i = 0; i < listen_fds_.size(); ++i) post_accept(i);
   post_wake_read();
   ring_.submit();
   return true;
@@ -146,17 +146,26 @@ void Worker::run() noexcept {
   for (auto& b : backends_) {
     if (b->open) ::close(b->fd);
   }
+  for (auto& l : listeners_) {
+    if (l->fd >= 0) ::close(l->fd);
+    l->fd = -1;
+  }
 }
 
 void Worker::loop() noexcept {
   for (;;) {
     int64_t wait = timers_.next_wait_ms(now_ms_);
     if (draining_ && (wait < 0 || wait > 20)) wait = 20;
+    if (!draining_ && !wake_posted_) {
+      post_wake_read();
+      if (!wake_posted_ && (wait < 0 || wait > 100)) wait = 100;
+    }
     ring_.submit_and_wait(static_cast<int>(wait));
     ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
     now_ms_ = monotonic_ms();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
     retry_starved();
+    reap_pools();
     if (shared_.snapshots.generation() != snapshot_generation_) {
       snapshot_ = shared_.snapshots.get();
       snapshot_generation_ = snapshot_->generation;
@@ -168,7 +177,8 @@ void Worker::loop() noexcept {
 }
 
 void Worker::switch_snapshot() noexcept {
-  for (WorkerPool& wp : pools_) wp.pool.live = false;
+  sync_listeners();
+  pools_.for_each([](uint32_t, WorkerPool& wp) { wp.pool.live = false; });
   pool_of_spec_.assign(snapshot_->pools.size(), kNoSlot);
   for (size_t i = 0; i < snapshot_->pools.size(); ++i) {
     const uint32_t p = find_pool(snapshot_->pools[i]);
@@ -178,30 +188,56 @@ void Worker::switch_snapshot() noexcept {
   }
   // Pools whose key vanished drain: idle connections close now, busy ones
   // close when their exchange ends (release_to_pool checks `live`).
-  for (WorkerPool& wp : pools_) {
-    if (wp.pool.live) continue;
+  pools_.for_each([this](uint32_t, WorkerPool& wp) {
+    if (wp.pool.live) return;
     timers_.cancel(wp.refill_timer);
     while (wp.pool.idle_count() > 0) close_backend(wp.pool.idle().back());
-  }
+    reap_pending_ = true;
+  });
   api_of_route_.clear();
   for (const RouteTarget& route : snapshot_->routes) {
     api_of_route_.push_back(&shared_.metrics->api(route.api_id, index_));
   }
   // Pools kept from the previous snapshot are still warm; new ones fill now.
-  for (uint32_t p = 0; p < pools_.size(); ++p) refill_pool(p);
+  pools_.for_each([this](uint32_t p, WorkerPool&) { refill_pool(p); });
+  reap_pools();
+}
+
+// Frees pools whose key left the config once their last connection closed:
+// their TLS context (and the client certificate's private key in it) and
+// their TLS sessions go with them. Runs between loop turns, never while an
+// exchange may still look its pool up by index.
+void Worker::reap_pools() noexcept {
+  if (!reap_pending_) return;
+  reap_pending_ = false;
+  std::vector<uint32_t> gone;
+  pools_.for_each([&](uint32_t p, WorkerPool& wp) {
+    if (wp.pool.live) return;
+    if (wp.pool.open() == 0) {
+      gone.push_back(p);
+    } else {
+      reap_pending_ = true;  // busy connections still finishing
+    }
+  });
+  for (uint32_t p : gone) {
+    timers_.cancel(pools_[p].refill_timer);
+    sessions_.erase(pools_[p].pool.key_text());
+    pools_.erase(p);
+  }
+  counters_.pools_active.store(pools_.size(), std::memory_order_relaxed);
 }
 
 uint32_t Worker::find_pool(const PoolSpec& spec) noexcept {
-  auto it = pool_by_key_.find(spec.key_text);
-  if (it != pool_by_key_.end()) return it->second;
-  const uint32_t index = static_cast<uint32_t>(pools_.size());
-  WorkerPool& wp = pools_.emplace_back(spec.key_text);
-  wp.address = spec.address;
-  wp.counters = &shared_.metrics->pool(spec.key_text, index_);
-  wp.refill_timer.owner = index;
-  wp.refill_timer.kind = kTimerPoolRefill;
-  if (spec.tls) setup_pool_tls(wp, spec);
-  pool_by_key_.emplace(spec.key_text, index);
+  const uint32_t index = pools_.find_or_add(spec.key_text, [&](uint32_t slot) {
+    auto wp = std::make_unique<WorkerPool>(spec.key_text);
+    wp->address = spec.address;
+    wp->counters = &shared_.metrics->pool(spec.key_text, index_);
+    wp->refill_timer.owner = slot;
+    wp->refill_timer.kind = kTimerPoolRefill;
+    if (spec.tls) setup_pool_tls(*wp, spec);
+    return wp;
+  });
+  counters_.pools_active.store(pools_.size(), std::memory_order_relaxed);
   return index;
 }
 
@@ -224,12 +260,12 @@ void Worker::refill_pool(uint32_t pool_index) noexcept {
 void Worker::begin_drain() noexcept {
   draining_ = true;
   drain_deadline_ms_ = now_ms_ + snapshot_->config->gateway.timeouts.drain_ms;
-  for (int& fd : listen_fds_) {
-    if (fd < 0) continue;
-    io_uring_sqe* sqe = ring_.get_sqe();
-    io_uring_prep_cancel_fd(sqe, fd, 0);
-    io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
-    ::shutdown(fd, SHUT_RDWR);
+  for (auto& l : listeners_) {
+    if (l->fd < 0) continue;
+    timers_.cancel(l->resume);
+    // The shutdown alone ends a multishot accept; the cancel is belt and braces.
+    if (l->accepting) (void)ring_.cancel_fd(l->fd, encode_user_data(Op::kCancel, 0, 0));
+    ::shutdown(l->fd, SHUT_RDWR);
   }
   // Connections waiting for a request close now; the others finish their
   // exchange and then close (keep_alive is refused while draining).
@@ -242,25 +278,85 @@ void Worker::begin_drain() noexcept {
   }
 }
 
-void Worker::post_accept(uint32_t listener) noexcept {
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_multishot_accept(sqe, listen_fds_[listener], nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kAccept, listener, 0));
+// Matches this worker's listening sockets to the snapshot's listeners by
+// socket: kept ones carry on (their accept in flight untouched), new ones
+// start accepting, and those that left stop and close.
+void Worker::sync_listeners() noexcept {
+  const auto& by_listener = snapshot_->listener_fds;
+  std::vector<bool> wanted(by_listener.size(), true);
+  for (uint32_t slot = 0; slot < listeners_.size(); ++slot) {
+    ListenSlot& l = *listeners_[slot];
+    if (l.fd < 0 || l.retired) continue;
+    bool kept = false;
+    for (uint32_t i = 0; i < by_listener.size() && !kept; ++i) {
+      if (index_ < by_listener[i].size() && by_listener[i][index_] == l.fd) {
+        l.config_index = i;
+        wanted[i] = false;
+        kept = true;
+      }
+    }
+    if (!kept) retire_listener(slot);
+  }
+  for (uint32_t i = 0; i < by_listener.size(); ++i) {
+    if (!wanted[i] || index_ >= by_listener[i].size()) continue;
+    uint32_t slot = 0;
+    while (slot < listeners_.size() && listeners_[slot]->fd >= 0) ++slot;
+    if (slot == listeners_.size()) listeners_.push_back(std::make_unique<ListenSlot>());
+    ListenSlot& l = *listeners_[slot];
+    l.fd = by_listener[i][index_];
+    l.config_index = i;
+    l.retired = false;
+    l.resume.owner = slot;
+    l.resume.kind = kTimerAcceptResume;
+    if (!draining_) post_accept(slot);
+  }
+}
+
+void Worker::retire_listener(uint32_t slot) noexcept {
+  ListenSlot& l = *listeners_[slot];
+  l.retired = true;
+  timers_.cancel(l.resume);
+  if (!l.accepting) {
+    free_listener(slot);
+    return;
+  }
+  // Its accept ends with -ECANCELED; on_accept closes it then.
+  if (!ring_.cancel_fd(l.fd, encode_user_data(Op::kCancel, 0, 0))) ::shutdown(l.fd, SHUT_RDWR);
+}
+
+void Worker::free_listener(uint32_t slot) noexcept {
+  ListenSlot& l = *listeners_[slot];
+  ::close(l.fd);
+  l.fd = -1;
+  l.accepting = false;
+  l.retired = false;
+  ++l.generation;
+}
+
+void Worker::post_accept(uint32_t slot) noexcept {
+  ListenSlot& l = *listeners_[slot];
+  if (l.accepting || l.retired || l.fd < 0) return;
+  if (ring_.accept_multishot(l.fd, encode_user_data(Op::kAccept, slot, l.generation))) {
+    l.accepting = true;
+  } else if (!l.resume.armed()) {
+    timers_.arm(l.resume, now_ms_, kAcceptPauseMs);
+  }
 }
 
 void Worker::post_wake_read() noexcept {
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_read(sqe, wake_fd_, &wake_buffer_, sizeof wake_buffer_, 0);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kWake, 0, 0));
+  // Without it the loop polls (see loop()) until a later turn posts it.
+  wake_posted_ =
+      ring_.read(wake_fd_, &wake_buffer_, sizeof wake_buffer_, encode_user_data(Op::kWake, 0, 0));
 }
 
 void Worker::dispatch(const io_uring_cqe& cqe) noexcept {
   const UserData ud = decode_user_data(cqe.user_data);
   switch (ud.op) {
     case Op::kAccept:
-      on_accept(ud.slot, cqe);
+      on_accept(ud.slot, ud.generation, cqe);
       return;
     case Op::kWake:
+      wake_posted_ = false;
       if (!draining_) post_wake_read();
       return;
     case Op::kCancel:
@@ -301,11 +397,37 @@ void Worker::dispatch(const io_uring_cqe& cqe) noexcept {
   }
 }
 
-void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
-  if (!(cqe.flags & IORING_CQE_F_MORE) && !draining_ && listen_fds_[listener] >= 0) {
-    post_accept(listener);
+void Worker::on_accept(uint32_t listener, uint32_t generation, const io_uring_cqe& cqe) noexcept {
+  if (listener >= listeners_.size() || listeners_[listener]->generation != generation) {
+    if (cqe.res >= 0) ::close(cqe.res);  // a socket this worker let go of
+    return;
   }
-  if (cqe.res < 0) return;
+  ListenSlot& l = *listeners_[listener];
+  const bool more = cqe.flags & IORING_CQE_F_MORE;
+  if (!more) l.accepting = false;
+  if (l.retired) {
+    if (cqe.res >= 0) ::close(cqe.res);
+    if (!more) free_listener(listener);
+    return;
+  }
+  if (cqe.res < 0) {
+    if (more || draining_) return;
+    switch (net::accept_error_action(cqe.res)) {
+      case net::AcceptErrorAction::kRepost:
+        post_accept(listener);
+        break;
+      case net::AcceptErrorAction::kPause:
+        // Out of descriptors (or memory): re-posting now would fail again
+        // at once and spin this core. Connections wait in the backlog.
+        bump(counters_.accept_pauses);
+        timers_.arm(l.resume, now_ms_, kAcceptPauseMs);
+        break;
+      case net::AcceptErrorAction::kStop:
+        break;
+    }
+    return;
+  }
+  if (!more && !draining_) post_accept(listener);
   const int fd = cqe.res;
   const config::Gateway& gw = snapshot_->config->gateway;
   if (draining_ || live_clients_ >= gw.limits.max_connections) {
@@ -324,8 +446,10 @@ void Worker::on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept {
   // The header timeout covers the TLS handshake too.
   timers_.arm(c.timer, now_ms_, gw.timeouts.client_header_ms);
   c.timer.kind = kTimerClientHeader;
-  if (listener < snapshot_->listener_tls.size() && snapshot_->listener_tls[listener].contexts) {
-    if (!start_client_tls(slot, listener)) return;
+  const uint32_t config_index = l.config_index;
+  if (config_index < snapshot_->listener_tls.size() &&
+      snapshot_->listener_tls[config_index].contexts) {
+    if (!start_client_tls(slot, config_index)) return;
   } else {
     bump(counters_.transport_plain);
   }
@@ -364,11 +488,11 @@ void Worker::post_client_recv(uint32_t slot) noexcept {
     close_client(slot);
     return;
   }
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_recv(sqe, c.fd, nullptr, buffers_.buffer_size(), 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = buffers_.group_id();
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kClientRecv, slot, c.generation));
+  if (!ring_.recv_select(c.fd, buffers_.buffer_size(), buffers_.group_id(),
+                         encode_user_data(Op::kClientRecv, slot, c.generation))) {
+    close_client(slot);
+    return;
+  }
   c.recv_posted = true;
   ++c.ops;
 }
@@ -384,9 +508,10 @@ void Worker::flush_client(uint32_t slot) noexcept {
     return;
   }
   if (len == 0) return;
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_send(sqe, c.fd, data, len, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kClientSend, slot, c.generation));
+  if (!ring_.send(c.fd, data, len, encode_user_data(Op::kClientSend, slot, c.generation))) {
+    close_client(slot);
+    return;
+  }
   c.send_posted = true;
   ++c.ops;
 }
@@ -412,8 +537,7 @@ void Worker::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     return;
   }
   if (cqe.res == -EIO && c.io.kernel_tls) {
-    const int verdict = read_control_record(c.fd, "client connection");
-    if (verdict == 0) {
+    if (read_control_record(c.fd, "client connection") == tls::ControlRecordAction::kIgnore) {
       post_client_recv(slot);
     } else {
       close_client(slot);
@@ -558,9 +682,8 @@ void Worker::maybe_free_client(uint32_t slot) noexcept {
 // Withdraws a posted recv; its completion (-ECANCELED, or data that raced
 // the cancel) arrives as usual and posts the next one.
 void Worker::cancel_recv(Op op, uint32_t slot, uint32_t generation) noexcept {
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_cancel64(sqe, encode_user_data(op, slot, generation), 0);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
+  // Unqueued, the recv simply stays: the hand-over waits for its completion.
+  (void)ring_.cancel(encode_user_data(op, slot, generation), encode_user_data(Op::kCancel, 0, 0));
 }
 
 void Worker::retry_starved() noexcept {
@@ -639,10 +762,15 @@ uint32_t Worker::connect_backend(uint32_t pool_index, bool spare) noexcept {
   bump(pool.counters->open);
   bump(pool.counters->connects);
   bump(counters_.backend_connections_active);
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&b.address.storage),
-                        b.address.length);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendConnect, slot, b.generation));
+  if (!ring_.connect(fd, reinterpret_cast<const sockaddr*>(&b.address.storage), b.address.length,
+                     encode_user_data(Op::kBackendConnect, slot, b.generation))) {
+    // Counted as a failed connect: the pool backs off instead of retrying
+    // at once from the close below.
+    pool.pool.on_connect_failure(now_ms_);
+    bump(pool.counters->connect_failures);
+    close_backend(slot);
+    return kNoSlot;
+  }
   ++b.ops;
   b.timer.kind = kTimerBackendConnect;
   timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_connect_ms);
@@ -657,11 +785,11 @@ void Worker::post_backend_recv(uint32_t slot) noexcept {
     backend_failed(slot, "kTLS hand-over failed", 502);
     return;
   }
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_recv(sqe, b.fd, nullptr, buffers_.buffer_size(), 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = buffers_.group_id();
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendRecv, slot, b.generation));
+  if (!ring_.recv_select(b.fd, buffers_.buffer_size(), buffers_.group_id(),
+                         encode_user_data(Op::kBackendRecv, slot, b.generation))) {
+    backend_failed(slot, "cannot queue a receive (submission queue refused)", 502);
+    return;
+  }
   b.recv_posted = true;
   ++b.ops;
 }
@@ -676,9 +804,10 @@ void Worker::flush_backend(uint32_t slot) noexcept {
     return;
   }
   if (len == 0) return;
-  io_uring_sqe* sqe = ring_.get_sqe();
-  io_uring_prep_send(sqe, b.fd, data, len, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, encode_user_data(Op::kBackendSend, slot, b.generation));
+  if (!ring_.send(b.fd, data, len, encode_user_data(Op::kBackendSend, slot, b.generation))) {
+    backend_failed(slot, "cannot queue a send (submission queue refused)", 502);
+    return;
+  }
   b.send_posted = true;
   ++b.ops;
 }
@@ -728,8 +857,7 @@ void Worker::backend_ready(uint32_t slot) noexcept {
     release_to_pool(slot);
     return;
   }
-  b.timer.kind = kTimerBackendResponse;
-  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  arm_response_timer(slot);
   clients_[b.client]->sent_at_us = now_us();
   flush_backend(slot);
   post_backend_recv(slot);
@@ -754,8 +882,12 @@ void Worker::on_backend_send(uint32_t slot, int res) noexcept {
   if (b.send_posted) return;
   if (b.io.ktls_wanted && b.recv_posted) cancel_recv(Op::kBackendRecv, slot, b.generation);
   if (b.client == kNoSlot) return;
-  // The request is written out; the client may send more body.
+  // Everything queued is written out: the client may send more body, or,
+  // when the request is complete, its response time starts now.
   ClientConn& c = *clients_[b.client];
+  if (c.request_done && b.state == BackendState::kBusy && !c.response_started) {
+    arm_response_timer(slot);
+  }
   if (c.phase == ClientPhase::kProxying && !c.request_done) post_client_recv(b.client);
 }
 
@@ -780,11 +912,20 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     return;
   }
   if (cqe.res == -EIO && b.io.kernel_tls) {
-    const int verdict = read_control_record(b.fd, "backend connection");
-    if (verdict == 0) {
-      post_backend_recv(slot);
-    } else {
-      on_backend_eof(slot, verdict > 0 ? 0 : -EIO);
+    // Pooled idle connections see these too: nginx sends close_notify when
+    // it closes an idle keep-alive connection.
+    const tls::ControlRecordAction action = read_control_record(b.fd, "backend connection");
+    const bool in_exchange = b.state != BackendState::kIdle && b.client != kNoSlot;
+    switch (after_control_record(action, in_exchange)) {
+      case ControlRecordStep::kReadOn:
+        post_backend_recv(slot);
+        break;
+      case ControlRecordStep::kCloseIdleConnection:
+        close_backend(slot);
+        break;
+      case ControlRecordStep::kEndExchange:
+        on_backend_eof(slot, action == tls::ControlRecordAction::kClosed ? 0 : -EIO);
+        break;
     }
     return;
   }
@@ -812,7 +953,7 @@ void Worker::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     on_backend_eof(slot, cqe.res < 0 ? cqe.res : 0);
     return;
   }
-  timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+  arm_response_timer(slot);
   process_backend_input(slot, data, len);
   if (owns_buffer) buffers_.recycle(bid);
 }
@@ -855,10 +996,10 @@ void Worker::close_backend(uint32_t slot) noexcept {
   }
   ::shutdown(b.fd, SHUT_RDWR);
   if (b.state == BackendState::kConnecting && b.ops > 0) {
-    // A connect in flight does not end on shutdown(); cancel it.
-    io_uring_sqe* sqe = ring_.get_sqe();
-    io_uring_prep_cancel64(sqe, encode_user_data(Op::kBackendConnect, slot, b.generation), 0);
-    io_uring_sqe_set_data64(sqe, encode_user_data(Op::kCancel, 0, 0));
+    // A connect in flight does not end on shutdown(); cancel it (unqueued,
+    // the connect timer's failure path or the kernel ends it later).
+    (void)ring_.cancel(encode_user_data(Op::kBackendConnect, slot, b.generation),
+                       encode_user_data(Op::kCancel, 0, 0));
   }
   maybe_free_backend(slot);
 }
@@ -874,6 +1015,7 @@ void Worker::maybe_free_backend(uint32_t slot) noexcept {
     WorkerPool& wp = pools_[b.pool];
     wp.pool.on_closed();
     bump(wp.counters->open, static_cast<uint64_t>(-1));
+    if (!wp.pool.live && wp.pool.open() == 0) reap_pending_ = true;
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
   b.io.reset();
@@ -927,6 +1069,9 @@ void Worker::on_timer(TimerNode& node) noexcept {
     }
     case kTimerPoolRefill:
       refill_pool(slot);
+      return;
+    case kTimerAcceptResume:
+      if (!draining_) post_accept(slot);
       return;
     default:
       return;

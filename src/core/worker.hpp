@@ -24,6 +24,8 @@
 #include "net/channel.hpp"
 #include "ringgate/user_data.hpp"
 #include "tls/context.hpp"
+#include "tls/ktls.hpp"
+#include "upstream/keyed_slots.hpp"
 #include "upstream/pool.hpp"
 
 struct io_uring_cqe;
@@ -72,7 +74,31 @@ enum TimerKind : uint8_t {
   kTimerBackendResponse,   // no response byte for too long → 504
   kTimerPoolIdle,          // pooled connection unused for idleTimeoutMs → close
   kTimerPoolRefill,        // owner = pool: open connections up to minIdle
+  kTimerAcceptResume,      // owner = listener: accepting was paused (EMFILE)
 };
+
+// One listening socket of this worker. Slots are matched to the snapshot's
+// listeners by socket, so a reload that reorders, adds or removes listeners
+// leaves the others accepting as they were.
+struct ListenSlot {
+  int fd = -1;
+  uint32_t generation = 0;
+  uint32_t config_index = 0;  // into Snapshot::listener_tls
+  bool accepting = false;     // a multishot accept is in flight
+  bool retired = false;       // left the config: closed once its accept ended
+  TimerNode resume;           // accepting paused after EMFILE/ENFILE
+};
+
+// What a backend connection does after a non-data TLS record arrived on its
+// kTLS socket. A connection in an exchange ends it (close_notify: the
+// backend closed; an error: 502). An idle pooled connection has no exchange
+// and no client: it is closed (the pool refills), or reads on after a ticket.
+enum class ControlRecordStep : uint8_t { kReadOn, kCloseIdleConnection, kEndExchange };
+constexpr ControlRecordStep after_control_record(tls::ControlRecordAction action,
+                                                 bool in_exchange) noexcept {
+  if (action == tls::ControlRecordAction::kIgnore) return ControlRecordStep::kReadOn;
+  return in_exchange ? ControlRecordStep::kEndExchange : ControlRecordStep::kCloseIdleConnection;
+}
 
 struct RequestState {
   explicit RequestState(const http::ParserLimits& limits)
@@ -117,7 +143,8 @@ struct ClientConn {
   bool keep_alive = true;
   bool head_request = false;
   bool chunked_request = false;
-  bool replayable = false;
+  bool replayable = false;           // http::is_replayable_request()
+  uint32_t response_timeout_ms = 0;  // <forward-request timeout> or backendResponseMs
   bool retried = false;
   uint8_t version_minor = 1;
   uint64_t sent_at_us = 0;
@@ -162,8 +189,9 @@ struct WorkerPool {
 
 class Worker {
  public:
-  // `listen_fds`: this worker's listening sockets (owned from now on).
-  Worker(uint32_t index, WorkerShared& shared, std::vector<int> listen_fds, int cpu);
+  // The worker's listening sockets come with each snapshot
+  // (Snapshot::listener_fds); it owns and closes them once they left.
+  Worker(uint32_t index, WorkerShared& shared, int cpu);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -190,9 +218,12 @@ class Worker {
   uint64_t now_us() const noexcept;
 
   // Listening and wake-up.
+  void sync_listeners() noexcept;
+  void retire_listener(uint32_t listener) noexcept;
+  void free_listener(uint32_t listener) noexcept;
   void post_accept(uint32_t listener) noexcept;
   void post_wake_read() noexcept;
-  void on_accept(uint32_t listener, const io_uring_cqe& cqe) noexcept;
+  void on_accept(uint32_t listener, uint32_t generation, const io_uring_cqe& cqe) noexcept;
 
   // Client connection plumbing (worker.cpp).
   uint32_t alloc_client() noexcept;
@@ -225,8 +256,8 @@ class Worker {
   // kTLS hand-over once a connection is quiet; false when it was failed.
   bool offload_ktls(int fd, net::Channel& io, const char* who) noexcept;
   // A recv on a kTLS socket failed with EIO: a non-data record waits.
-  // Returns 0 to read on, 1 for a clean close_notify, -1 for an error.
-  int read_control_record(int fd, const char* who) noexcept;
+  // Reads and classifies it (kIgnore also when nothing was there after all).
+  tls::ControlRecordAction read_control_record(int fd, const char* who) noexcept;
   // TLS listeners: the server side of a client connection.
   bool start_client_tls(uint32_t slot, uint32_t listener) noexcept;
   bool client_tls_input(uint32_t slot, const char* data, size_t len) noexcept;
@@ -238,6 +269,7 @@ class Worker {
   void release_to_pool(uint32_t slot) noexcept;
   void remove_idle(uint32_t slot) noexcept;
   uint32_t find_pool(const PoolSpec& spec) noexcept;
+  void reap_pools() noexcept;
 
   // The exchange (http/proxy.cpp).
   void process_client_input(uint32_t slot, const char* data, size_t len) noexcept;
@@ -252,14 +284,16 @@ class Worker {
   void respond_local(uint32_t client, int status, bool close) noexcept;
   void resume_client(uint32_t slot) noexcept;
   bool client_backpressured(const ClientConn& c) const noexcept;
+  void arm_response_timer(uint32_t backend) noexcept;
 
   uint32_t index_;
   WorkerShared& shared_;
   WorkerCounters& counters_;
-  std::vector<int> listen_fds_;
+  std::vector<std::unique_ptr<ListenSlot>> listeners_;
   int cpu_;
   int wake_fd_ = -1;
   uint64_t wake_buffer_ = 0;
+  bool wake_posted_ = false;
   std::thread* thread_ = nullptr;
   std::promise<std::string> started_;
 
@@ -272,8 +306,8 @@ class Worker {
   uint64_t snapshot_generation_ = 0;
   std::vector<uint32_t> pool_of_spec_;      // snapshot pool index → worker pool
   std::vector<ApiCounters*> api_of_route_;  // snapshot route index → counters
-  std::deque<WorkerPool> pools_;            // a deque: timers point into its elements
-  std::unordered_map<std::string, uint32_t> pool_by_key_;
+  upstream::KeyedSlots<WorkerPool> pools_;  // by pool key; slots stable while a pool lives
+  bool reap_pending_ = false;               // a pool that left the config may be free to go
 
   std::vector<std::unique_ptr<ClientConn>> clients_;
   std::vector<uint32_t> free_clients_;
@@ -283,8 +317,9 @@ class Worker {
   std::vector<uint32_t> starved_backends_;
   uint32_t live_clients_ = 0;
   std::vector<std::unique_ptr<RequestState>> spare_requests_;
-  tls::SessionCache sessions_;  // per pool key, for TLS resumption
-  std::string scratch_;         // reused: backend target, pipelined input
+  tls::SessionCache sessions_;     // per pool key, for TLS resumption
+  std::string scratch_;            // reused: backend target, pipelined input
+  std::string normalized_target_;  // reused: the request-target being routed
 
   bool draining_ = false;
   uint64_t drain_deadline_ms_ = 0;

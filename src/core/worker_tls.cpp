@@ -199,25 +199,18 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   return false;
 }
 
-int Worker::read_control_record(int fd, const char* who) noexcept {
+tls::ControlRecordAction Worker::read_control_record(int fd, const char* who) noexcept {
   unsigned char record[16384];
   int type = -1;
   const ssize_t n = tls::recv_record_type(fd, record, sizeof record, type, MSG_DONTWAIT);
-  if (n == -EAGAIN) return 0;
-  if (n < 0) return -1;
+  if (n == -EAGAIN) return tls::ControlRecordAction::kIgnore;
+  if (n < 0) return tls::ControlRecordAction::kError;
   const tls::ControlRecordVerdict verdict =
       tls::classify_control_record(type, record, static_cast<size_t>(n));
-  switch (verdict.action) {
-    case tls::ControlRecordAction::kIgnore:
-      return 0;
-    case tls::ControlRecordAction::kClosed:
-      return 1;
-    case tls::ControlRecordAction::kError:
-      RG_WARN("kTLS: %s: %s", who,
-              verdict.reason != nullptr ? verdict.reason : "unexpected record");
-      return -1;
+  if (verdict.action == tls::ControlRecordAction::kError) {
+    RG_WARN("kTLS: %s: %s", who, verdict.reason != nullptr ? verdict.reason : "unexpected record");
   }
-  return -1;
+  return verdict.action;
 }
 
 }  // namespace ringgate::core

@@ -9,6 +9,8 @@
 #include "core/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/header_edit.hpp"
+#include "http/path.hpp"
+#include "http/retry.hpp"
 #include "http/rewrite.hpp"
 
 namespace ringgate::core {
@@ -67,6 +69,22 @@ class Worker::ResponseBodySink final : public http::BodySink {
 
 bool Worker::client_backpressured(const ClientConn& c) const noexcept {
   return c.io.queued_app_bytes() >= kBackpressureBytes;
+}
+
+// The backend's response timer runs from the moment the whole request went
+// out (re-armed as the last bytes are sent, and by every response byte).
+// While the client is still uploading, the client's idle timer governs the
+// upload instead, so a slow upload never turns into a 504.
+void Worker::arm_response_timer(uint32_t backend) noexcept {
+  BackendConn& b = *backends_[backend];
+  if (b.client == kNoSlot) return;
+  const ClientConn& c = *clients_[b.client];
+  if (!c.request_done) {
+    timers_.cancel(b.timer);
+    return;
+  }
+  b.timer.kind = kTimerBackendResponse;
+  timers_.arm(b.timer, now_ms_, c.response_timeout_ms);
 }
 
 void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
@@ -143,7 +161,13 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     const size_t path = target.find('/', target.find("://") + 3);
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
   }
-  const auto match = snapshot_->router.match(target);
+  // Routed and forwarded is the normalised path: no dot segment or encoded
+  // separator can carry a request outside its API's serviceUrl base.
+  if (http::normalize_target(target, normalized_target_) != http::PathError::kNone) {
+    respond_local(slot, 400, true);
+    return false;
+  }
+  const auto match = snapshot_->router.match(normalized_target_);
   if (!match) {
     respond_local(slot, 404, !c.keep_alive);
     return !c.close_after_send;
@@ -168,9 +192,12 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
     c.pinned = snapshot_;
     c.response_edits = &route.response_edits;
   }
-  // Only a request without a body can be replayed as is: its bytes are all
-  // in backend_head.
-  c.replayable = head.framing == http::BodyFraming::kNone;
+  // <forward-request timeout> counts like backendResponseMs: from the
+  // moment the whole request has gone to the backend.
+  c.response_timeout_ms = route.response_timeout_ms != 0
+                              ? route.response_timeout_ms
+                              : snapshot_->config->gateway.timeouts.backend_response_ms;
+  c.replayable = http::is_replayable_request(head.method, head.framing);
   if (head.expect_continue && head.framing != http::BodyFraming::kNone) {
     c.io.out().append("HTTP/1.1 100 Continue\r\n\r\n");
     flush_client(slot);
@@ -211,8 +238,7 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
   bc.parser.expect_no_body(c.head_request);
   bc.io.out().append(c.req->backend_head);
   if (bc.state == BackendState::kBusy) {
-    bc.timer.kind = kTimerBackendResponse;
-    timers_.arm(bc.timer, now_ms_, snapshot_->config->gateway.timeouts.backend_response_ms);
+    arm_response_timer(b);
     c.sent_at_us = now_us();
     flush_backend(b);
     post_backend_recv(b);
@@ -225,8 +251,10 @@ void Worker::on_request_complete(uint32_t slot) noexcept {
     c.request_done = true;
     timers_.cancel(c.timer);
     if (c.backend != kNoSlot) {
-      if (c.chunked_request) http::append_last_chunk(backends_[c.backend]->io.out());
-      flush_backend(c.backend);
+      const uint32_t b = c.backend;
+      if (c.chunked_request) http::append_last_chunk(backends_[b]->io.out());
+      if (backends_[b]->state == BackendState::kBusy) arm_response_timer(b);
+      flush_backend(b);
     }
     return;
   }
@@ -285,6 +313,10 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
 void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
   BackendConn& b = *backends_[slot];
   const uint32_t ci = b.client;
+  if (ci == kNoSlot) {  // no exchange to end: a spare or an idle pooled connection
+    close_backend(slot);
+    return;
+  }
   if (res == 0 && clients_[ci]->response_started &&
       b.parser.head().framing == http::BodyFraming::kUntilClose) {
     ClientConn& c = *clients_[ci];
@@ -401,7 +433,13 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
     return;
   }
   close_backend(backend);
-  if (was_reused && status == 502 && c.replayable && !c.retried) {
+  http::FailedExchange failed;
+  failed.replayable = c.replayable;
+  failed.connection_reused = was_reused;
+  failed.response_started = c.response_started;
+  failed.already_retried = c.retried;
+  failed.connection_failure = status == 502;
+  if (http::may_retry(failed)) {
     // A kept-alive connection the backend closed as we reused it: the
     // request never reached it, so sending it again is safe.
     c.retried = true;

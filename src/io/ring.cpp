@@ -1,5 +1,6 @@
 #include "io/ring.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 namespace ringgate::io {
@@ -30,10 +31,75 @@ bool Ring::init(unsigned entries, std::string& error) {
 }
 
 io_uring_sqe* Ring::get_sqe() noexcept {
+  if (!initialised_) return nullptr;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe != nullptr) return sqe;
-  io_uring_submit(&ring_);
+  // The SQ is full: hand it to the kernel and take a fresh slot. EINTR is
+  // tried again; anything else leaves the SQ full and the caller without one.
+  int submitted = 0;
+  do {
+    submitted = io_uring_submit(&ring_);
+  } while (submitted == -EINTR);
   return io_uring_get_sqe(&ring_);
+}
+
+bool Ring::recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
+                       uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_recv(sqe, fd, nullptr, max_len, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffer_group;
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::send(int fd, const void* data, size_t len, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::connect(int fd, const sockaddr* address, socklen_t length, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_connect(sqe, fd, address, length);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::accept_multishot(int fd, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::read(int fd, void* buffer, unsigned len, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_read(sqe, fd, buffer, len, 0);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::cancel(uint64_t target, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_cancel64(sqe, target, 0);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
+bool Ring::cancel_fd(int fd, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_cancel_fd(sqe, fd, 0);
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
 }
 
 int Ring::submit_and_wait(int timeout_ms) noexcept {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <liburing.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
@@ -24,9 +25,26 @@ class Ring {
   bool init(unsigned entries, std::string& error);
 
   // A free SQE. When the SQ is full, submits what is queued and tries again:
-  // a full queue is flow control, never an error. Returns null only if the
-  // ring itself is broken.
+  // a full queue is flow control, never an error. Returns null only when the
+  // kernel takes nothing (a broken ring, or one whose completions must be
+  // reaped first); callers must check.
   io_uring_sqe* get_sqe() noexcept;
+
+  // Typed submissions, each one SQE tagged with `user_data`. Each returns
+  // false when no SQE could be had (see get_sqe): the caller then fails that
+  // one operation, as it would on an error completion.
+  [[nodiscard]] bool recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
+                                 uint64_t user_data) noexcept;
+  [[nodiscard]] bool send(int fd, const void* data, size_t len, uint64_t user_data) noexcept;
+  [[nodiscard]] bool connect(int fd, const sockaddr* address, socklen_t length,
+                             uint64_t user_data) noexcept;
+  [[nodiscard]] bool accept_multishot(int fd, uint64_t user_data) noexcept;
+  [[nodiscard]] bool read(int fd, void* buffer, unsigned len, uint64_t user_data) noexcept;
+  // Cancels the operation tagged `target`; the cancel's own completion
+  // carries `user_data`.
+  [[nodiscard]] bool cancel(uint64_t target, uint64_t user_data) noexcept;
+  // Cancels every operation on `fd`.
+  [[nodiscard]] bool cancel_fd(int fd, uint64_t user_data) noexcept;
 
   // Submits queued SQEs and waits for at least one completion, at most
   // `timeout_ms` (negative = no limit). Returns the io_uring result (>= 0 or

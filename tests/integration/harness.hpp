@@ -65,6 +65,17 @@ std::string tail(const std::string& text, size_t max = 4096);
 // Milliseconds elapsed since `start`.
 long long elapsed_ms(Clock::time_point start);
 
+// Polls `condition` every `step` until it holds (true) or `timeout` passes (false).
+template <typename Condition>
+bool eventually(Condition condition, Millis timeout, Millis step = Millis(50)) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(step);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // TempDir: a fresh directory from mkdtemp under $TMPDIR (or /tmp), removed
 // recursively on destruction unless RINGGATE_ITEST_KEEP=1 (for debugging).

@@ -135,17 +135,6 @@ std::string first_bad(const std::vector<Exchange>& exchanges, Predicate bad, siz
   return out;
 }
 
-// Polls `condition` every `step` until it holds (true) or `timeout` passes (false).
-template <typename Condition>
-bool eventually(Condition condition, Millis timeout, Millis step = Millis(50)) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-}
-
 std::regex icase(const char* pattern) { return std::regex(pattern, std::regex::icase); }
 
 // ---------------------------------------------------------------------------
@@ -672,6 +661,34 @@ TEST(Mtls, ReplacedCertificateIsUsedAfterSighup) {
     return e.status != 200 || e.fingerprint != new_fingerprint;
   };
   EXPECT_EQ(std::count_if(after.begin(), after.end(), not_new), 0) << first_bad(after, not_new);
+}
+
+TEST(Mtls, PoolOfARotatedOutCertificateIsFreedOnceDrained) {
+  REQUIRE_TLS_PEERS();
+  NginxMtlsBackend nginx(mtls_nginx_options());
+  TlsGatewayOptions o;
+  o.certificates = {{"client", pki().client_aes_pfx}};
+  o.backends = {trusting_backend(nginx.origin())};
+  o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
+  o.pool = kPool;
+  TlsGateway gateway(o);
+  ASSERT_EQ(gateway.get("/a/before").status, 200);
+  EXPECT_EQ(gateway.metric("ringgate_backend_pools").value_or(-1), 1);
+
+  write_file(gateway.pfx_path("client"), read_file(pki().client_replacement_pfx.pfx_file), 0600);
+  write_file(gateway.password_path("client"), read_file(pki().client_replacement_pfx.password_file),
+             0600);
+  gateway.process().stop(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return gateway.metric("ringgate_config_reloads_total").value_or(0) >= 1; },
+                 Millis(10000)))
+      << tail(gateway.process().stderr_text());
+  ASSERT_EQ(gateway.get("/a/after").status, 200);
+  // The old key's pool (and the SSL_CTX holding the old private key) goes
+  // once its connections are closed: one pool is left, the new one.
+  EXPECT_TRUE(eventually([&] { return gateway.metric("ringgate_backend_pools").value_or(-1) == 1; },
+                         Millis(5000)))
+      << gateway.metrics();
 }
 
 // ---------------------------------------------------------------------------
