@@ -251,15 +251,9 @@ bool MessageParser::build_head() noexcept {
 }
 
 bool MessageParser::check_transfer_encoding() noexcept {
-  if (!has_flag(llhttp_, F_TRANSFER_ENCODING)) return true;
-  if (has_flag(llhttp_, F_CONTENT_LENGTH)) {
-    fail(400, "both Content-Length and Transfer-Encoding");
-    return false;
-  }
-  if (head_.version_minor == 0) {
-    fail(400, "Transfer-Encoding in an HTTP/1.0 message");
-    return false;
-  }
+  // The header decides, not llhttp's F_TRANSFER_ENCODING: llhttp leaves the
+  // flag unset for an empty value, and such a message would otherwise pass
+  // with a Transfer-Encoding header the next hop may read differently.
   const Header* te = nullptr;
   for (const Header& h : head_.headers) {
     if (!equals_ignore_case(h.name, "transfer-encoding")) continue;
@@ -269,7 +263,16 @@ bool MessageParser::check_transfer_encoding() noexcept {
     }
     te = &h;
   }
-  if (te != nullptr && equals_ignore_case(te->value, "chunked")) return true;
+  if (te == nullptr) return true;
+  if (has_flag(llhttp_, F_CONTENT_LENGTH)) {
+    fail(400, "both Content-Length and Transfer-Encoding");
+    return false;
+  }
+  if (head_.version_minor == 0) {
+    fail(400, "Transfer-Encoding in an HTTP/1.0 message");
+    return false;
+  }
+  if (equals_ignore_case(te->value, "chunked")) return true;
   // Other codings would have to be forwarded as they are; the proxy
   // re-frames bodies as plain chunked, so it refuses them instead.
   if (has_flag(llhttp_, F_CHUNKED)) {

@@ -716,6 +716,14 @@ TEST(MessageParser, MalformedResponsesAre502) {
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), 502);
 }
 
+TEST(MessageParser, RejectsEmptyTransferEncoding) {
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding:\r\nHost: a\r\n\r\n"), 400);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: \r\nContent-Length: 1\r\n\r\nx"),
+            400);
+  EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+            502);
+}
+
 TEST(MessageParser, RejectsResponseStatusOutside100To599) {
   // A status line the gateway would re-emit as "HTTP/1.1 99 …" to its client.
   EXPECT_EQ(response_error("HTTP/1.1 099 Misc\r\nContent-Length: 0\r\n\r\n"), 502);
