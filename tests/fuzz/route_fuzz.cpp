@@ -1,8 +1,10 @@
-// Routing (http::Router) against a plain reference implementation of DESIGN
-// §4.3's rule, and the backend URL helpers.
+// Path normalisation (http::normalize_target), then routing (http::Router)
+// against a plain reference implementation of DESIGN §4.3's rule, and the
+// backend URL helpers.
 //
 // Input: lines separated by '\n': the request-target, a service URL, then up
 // to 16 API paths.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "http/message.hpp"
+#include "http/path.hpp"
 #include "http/router.hpp"
 
 namespace {
@@ -127,6 +131,53 @@ void check_service_url(std::string_view text, const std::optional<RouteMatch>& m
              printable(target));
 }
 
+bool contains_ignore_case(std::string_view text, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= text.size(); ++i) {
+    if (ringgate::http::equals_ignore_case(text.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+// What DESIGN §4.3 promises of a path that passed normalisation: nothing in
+// it can take a backend outside the API's base or be decoded into a
+// separator there.
+void check_normalized(std::string_view target, const std::string& out) {
+  const std::string where = printable(target) + " -> " + printable(out);
+  const std::string_view path = std::string_view(out).substr(0, out.find('?'));
+  FUZZ_CHECK(path.starts_with('/'), where);
+  FUZZ_CHECK(out.size() <= target.size(), where);
+  for (std::string_view bad : {"%2F", "%5C", "%00"}) {
+    FUZZ_CHECK(!contains_ignore_case(path, bad), where);
+  }
+  FUZZ_CHECK(path.find('\\') == std::string_view::npos, where);
+  FUZZ_CHECK(path.find('\0') == std::string_view::npos, where);
+  FUZZ_CHECK(path.find("//") == std::string_view::npos, where);
+  size_t start = 1;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, end - start);
+    FUZZ_CHECK(segment != "." && segment != "..", where);
+    start = end + 1;
+  }
+  std::string again;
+  FUZZ_CHECK(ringgate::http::normalize_target(out, again) == ringgate::http::PathError::kNone,
+             where);
+  FUZZ_CHECK(again == out, where + " -> " + printable(again));
+}
+
+// Normalises `target`; on success checks the result and returns it.
+std::optional<std::string> normalize(std::string_view target) {
+  std::string out;
+  out.reserve(target.size());
+  const size_t capacity = out.capacity();
+  const ringgate::http::PathError error = ringgate::http::normalize_target(target, out);
+  FUZZ_CHECK(ringgate::http::describe(error) != nullptr);
+  if (error != ringgate::http::PathError::kNone) return std::nullopt;
+  FUZZ_CHECK(out.capacity() == capacity, "normalising allocated: " + printable(target));
+  check_normalized(target, out);
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -137,6 +188,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (!input.empty() && apis.size() < kMaxApis) apis.emplace_back(input.take_until('\n'));
 
   check_routing(apis, target);
-  check_service_url(service_url, Router(apis).match(target));
+  const std::optional<std::string> normalized = normalize(target);
+  if (normalized) check_routing(apis, *normalized);
+  const Router router(apis);
+  check_service_url(service_url, router.match(normalized ? *normalized : target));
   return 0;
 }
