@@ -237,8 +237,12 @@ bool MessageParser::build_head() noexcept {
   head_.has_content_length = has_flag(llhttp_, F_CONTENT_LENGTH);
   head_.content_length = head_.has_content_length ? llhttp_.content_length : 0;
   head_.upgrade = llhttp_.upgrade != 0 || (!request && head_.status == 101);
-  bool skip_body = !request && (expect_no_body_ || head_.status / 100 == 1 || head_.status == 204 ||
-                                head_.status == 304);
+  // llhttp ends a CONNECT request with its head, whatever its framing
+  // headers say (RFC 9110 §9.3.6: it has no content): what follows is the
+  // tunnel.
+  const bool connect = request && llhttp_.method == HTTP_CONNECT;
+  bool skip_body = connect || (!request && (expect_no_body_ || head_.status / 100 == 1 ||
+                                            head_.status == 204 || head_.status == 304));
   choose_framing(skip_body);
   if (head_.framing == BodyFraming::kLength && head_.content_length > limits_.max_body_bytes) {
     fail(413, "Content-Length larger than the limit");

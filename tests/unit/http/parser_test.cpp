@@ -281,6 +281,21 @@ TEST(MessageParser, ConnectReportsUpgradeAndStopsParsing) {
   EXPECT_EQ(r.http_status, 501);
 }
 
+TEST(MessageParser, ConnectHasNoBodyWhateverItsFramingHeadersSay) {
+  for (const char* framing : {"Content-Length: 2", "Transfer-Encoding: chunked"}) {
+    MessageParser p(MessageKind::kRequest, {});
+    StringSink sink;
+    std::string raw =
+        cat("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n", framing, "\r\n\r\nok");
+    ParseResult r = p.feed(raw.data(), raw.size(), sink);
+    ASSERT_EQ(r.status, ParseStatus::kHeadComplete) << framing;
+    EXPECT_EQ(p.head().framing, BodyFraming::kNone) << framing;
+    r = p.feed(raw.data() + r.consumed, raw.size() - r.consumed, sink);
+    EXPECT_EQ(r.status, ParseStatus::kMessageComplete) << framing;
+    EXPECT_EQ(r.consumed, 0u) << framing;
+  }
+}
+
 TEST(MessageParser, WebSocketUpgradeRequestReportsUpgrade) {
   MessageParser p(MessageKind::kRequest, {});
   StringSink sink;
