@@ -203,6 +203,12 @@ bool MessageParser::build_head() noexcept {
     head_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_.method));
     head_.target = arena.substr(url_.offset, url_.length);
   } else {
+    // llhttp takes any three digits; RFC 9110 §15 defines 100-599 only, and
+    // a status such as 099 would be re-emitted as an invalid status line.
+    if (llhttp_.status_code < 100 || llhttp_.status_code > 599) {
+      fail(502, "response status code outside 100-599");
+      return false;
+    }
     head_.status = llhttp_.status_code;
     head_.reason = arena.substr(reason_.offset, reason_.length);
   }
@@ -231,8 +237,12 @@ bool MessageParser::build_head() noexcept {
   head_.has_content_length = has_flag(llhttp_, F_CONTENT_LENGTH);
   head_.content_length = head_.has_content_length ? llhttp_.content_length : 0;
   head_.upgrade = llhttp_.upgrade != 0 || (!request && head_.status == 101);
-  bool skip_body = !request && (expect_no_body_ || head_.status / 100 == 1 || head_.status == 204 ||
-                                head_.status == 304);
+  // llhttp ends a CONNECT request with its head, whatever its framing
+  // headers say (RFC 9110 §9.3.6: it has no content): what follows is the
+  // tunnel.
+  const bool connect = request && llhttp_.method == HTTP_CONNECT;
+  bool skip_body = connect || (!request && (expect_no_body_ || head_.status / 100 == 1 ||
+                                            head_.status == 204 || head_.status == 304));
   choose_framing(skip_body);
   if (head_.framing == BodyFraming::kLength && head_.content_length > limits_.max_body_bytes) {
     fail(413, "Content-Length larger than the limit");
@@ -245,15 +255,9 @@ bool MessageParser::build_head() noexcept {
 }
 
 bool MessageParser::check_transfer_encoding() noexcept {
-  if (!has_flag(llhttp_, F_TRANSFER_ENCODING)) return true;
-  if (has_flag(llhttp_, F_CONTENT_LENGTH)) {
-    fail(400, "both Content-Length and Transfer-Encoding");
-    return false;
-  }
-  if (head_.version_minor == 0) {
-    fail(400, "Transfer-Encoding in an HTTP/1.0 message");
-    return false;
-  }
+  // The header decides, not llhttp's F_TRANSFER_ENCODING: llhttp leaves the
+  // flag unset for an empty value, and such a message would otherwise pass
+  // with a Transfer-Encoding header the next hop may read differently.
   const Header* te = nullptr;
   for (const Header& h : head_.headers) {
     if (!equals_ignore_case(h.name, "transfer-encoding")) continue;
@@ -263,7 +267,16 @@ bool MessageParser::check_transfer_encoding() noexcept {
     }
     te = &h;
   }
-  if (te != nullptr && equals_ignore_case(te->value, "chunked")) return true;
+  if (te == nullptr) return true;
+  if (has_flag(llhttp_, F_CONTENT_LENGTH)) {
+    fail(400, "both Content-Length and Transfer-Encoding");
+    return false;
+  }
+  if (head_.version_minor == 0) {
+    fail(400, "Transfer-Encoding in an HTTP/1.0 message");
+    return false;
+  }
+  if (equals_ignore_case(te->value, "chunked")) return true;
   // Other codings would have to be forwarded as they are; the proxy
   // re-frames bodies as plain chunked, so it refuses them instead.
   if (has_flag(llhttp_, F_CHUNKED)) {

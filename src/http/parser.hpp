@@ -5,7 +5,8 @@
 // of llhttp's own checks the parser rejects what llhttp lets through: HTTP
 // versions other than 1.0/1.1, Transfer-Encoding other than exactly one
 // "chunked" (requests and responses), Transfer-Encoding on HTTP/1.0, duplicate
-// Host, oversized URLs/heads/bodies/trailers/chunk extensions.
+// Host, response status codes outside 100-599, oversized
+// URLs/heads/bodies/trailers/chunk extensions.
 //
 // Memory: the head's bytes are copied into a per-parser arena whose capacity
 // is kept across messages, so a warmed-up parser allocates nothing per message.
@@ -76,6 +77,12 @@ class MessageParser {
   // kError: the parser stays failed (same result) until reset().
   // After a message with head().upgrade, further feeds fail with 501.
   // Feeding after kMessageComplete without next_message() implies it.
+  // How a stream is split into feeds changes neither the heads, bodies and
+  // completions reported nor whether it fails. Only for a stream that breaks
+  // a size limit and the syntax inside one token may the error differ (414,
+  // 431 or 413 against 400): llhttp reports a syntax error without handing
+  // over the token's bytes first, so the limit is seen only when a read
+  // ended inside the token.
   ParseResult feed(const char* data, size_t len, BodySink& sink) noexcept;
 
   // The peer closed its side. Completes a kUntilClose response

@@ -26,6 +26,18 @@ using ::testing::Not;
 
 std::string subject_of(X509* certificate) { return describe_certificate(certificate).subject; }
 
+// orders' certificate and key exported with `options` and -iter `iterations`
+// (for the MAC and every encrypted part; openssl pays for them once, here).
+std::string orders_exported_with_iterations(const std::string& options, long iterations) {
+  test_support::TempDir out;
+  const std::string& dir = material().dir;
+  test_support::run_command("openssl pkcs12 -export -in '" + dir + "/orders.crt' -inkey '" + dir +
+                            "/orders.key' " + options + " -iter " + std::to_string(iterations) +
+                            " -passout 'pass:" + kPassword + "' -out '" + out.path() +
+                            "/orders.pfx' 2>/dev/null");
+  return test_support::read_binary(out.path() + "/orders.pfx");
+}
+
 TEST(Pfx, Pfx_LegacyRc2PfxLoadsWithThumbprintSubjectAndExpiry) {
   PfxResult result = load_pfx(material().orders_legacy_pfx, kPassword);
   ASSERT_EQ(result.error, PfxError::kNone) << result.message;
@@ -239,6 +251,39 @@ TEST(Pfx, Pfx_MessagesNeverContainPasswordOrKeyMaterial) {
     EXPECT_THAT(result.message, Not(HasSubstr(kPassword)));
     for (const std::string& line : key_lines) EXPECT_THAT(result.message, Not(HasSubstr(line)));
   }
+}
+
+TEST(Pfx, Pfx_RefusesMacAskingForMoreKeyDerivationThanExportersUse) {
+  PfxResult result =
+      load_pfx(orders_exported_with_iterations("-certpbe NONE -keypbe NONE", 1200000), kPassword);
+  EXPECT_EQ(result.error, PfxError::kNotPfx);
+  EXPECT_THAT(result.message, HasSubstr("asks for 1200000 key-derivation iterations"));
+}
+
+TEST(Pfx, Pfx_RefusesEncryptedCertificatesAskingForMoreKeyDerivationThanExportersUse) {
+  PfxResult result =
+      load_pfx(orders_exported_with_iterations("-nomac -keypbe NONE", 1200000), kPassword);
+  EXPECT_EQ(result.error, PfxError::kNotPfx);
+  EXPECT_THAT(result.message, HasSubstr("asks for 1200000 key-derivation iterations"));
+}
+
+TEST(Pfx, Pfx_RefusesShroudedKeyAskingForMoreKeyDerivationThanExportersUse) {
+  PfxResult result =
+      load_pfx(orders_exported_with_iterations("-nomac -certpbe NONE", 1200000), kPassword);
+  EXPECT_EQ(result.error, PfxError::kNotPfx);
+  EXPECT_THAT(result.message, HasSubstr("asks for 1200000 key-derivation iterations"));
+}
+
+TEST(Pfx, Pfx_RefusesMacAndEncryptedPartsAskingForMoreKeyDerivationTogether) {
+  PfxResult result = load_pfx(orders_exported_with_iterations("-keypbe NONE", 800000), kPassword);
+  EXPECT_EQ(result.error, PfxError::kNotPfx);
+  EXPECT_THAT(result.message, HasSubstr("asks for 1600000 key-derivation iterations"));
+}
+
+TEST(Pfx, Pfx_LoadsTheIterationCountsExportersUse) {
+  PfxResult result = load_pfx(orders_exported_with_iterations("", 600000), kPassword);
+  ASSERT_EQ(result.error, PfxError::kNone) << result.message;
+  EXPECT_EQ(result.certificate->info().thumbprint, material().orders_thumbprint);
 }
 
 TEST(Pfx, Pfx_ProvidersLoad) {

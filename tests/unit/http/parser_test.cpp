@@ -281,6 +281,21 @@ TEST(MessageParser, ConnectReportsUpgradeAndStopsParsing) {
   EXPECT_EQ(r.http_status, 501);
 }
 
+TEST(MessageParser, ConnectHasNoBodyWhateverItsFramingHeadersSay) {
+  for (const char* framing : {"Content-Length: 2", "Transfer-Encoding: chunked"}) {
+    MessageParser p(MessageKind::kRequest, {});
+    StringSink sink;
+    std::string raw =
+        cat("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n", framing, "\r\n\r\nok");
+    ParseResult r = p.feed(raw.data(), raw.size(), sink);
+    ASSERT_EQ(r.status, ParseStatus::kHeadComplete) << framing;
+    EXPECT_EQ(p.head().framing, BodyFraming::kNone) << framing;
+    r = p.feed(raw.data() + r.consumed, raw.size() - r.consumed, sink);
+    EXPECT_EQ(r.status, ParseStatus::kMessageComplete) << framing;
+    EXPECT_EQ(r.consumed, 0u) << framing;
+  }
+}
+
 TEST(MessageParser, WebSocketUpgradeRequestReportsUpgrade) {
   MessageParser p(MessageKind::kRequest, {});
   StringSink sink;
@@ -714,6 +729,23 @@ TEST(MessageParser, MalformedResponsesAre502) {
       502);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), 502);
   EXPECT_EQ(response_error("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), 502);
+}
+
+TEST(MessageParser, RejectsEmptyTransferEncoding) {
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding:\r\nHost: a\r\n\r\n"), 400);
+  EXPECT_EQ(request_error("POST / HTTP/1.1\r\nTransfer-Encoding: \r\nContent-Length: 1\r\n\r\nx"),
+            400);
+  EXPECT_EQ(response_error("HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+            502);
+}
+
+TEST(MessageParser, RejectsResponseStatusOutside100To599) {
+  // A status line the gateway would re-emit as "HTTP/1.1 99 …" to its client.
+  EXPECT_EQ(response_error("HTTP/1.1 099 Misc\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 600 Beyond\r\nContent-Length: 0\r\n\r\n"), 502);
+  EXPECT_EQ(response_error("HTTP/1.1 100 Continue\r\n\r\n"), 0);
+  EXPECT_EQ(response_error("HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n"), 0);
 }
 
 TEST(MessageParser, ResponseLimitsAre502) {
