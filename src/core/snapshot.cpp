@@ -44,32 +44,39 @@ std::string validation_profile(bool chain, bool name, const tls::CaBundle* ca) {
   return profile;
 }
 
-// Each backend entity's caFile, read and parsed once per snapshot (whether
-// or not an API uses it: a broken file is a broken config). Entities without
-// one are absent.
+bool has_ca(const config::Backend& backend) {
+  return !backend.ca_certificate.empty() || !backend.ca_file.empty();
+}
+
+// Each backend entity's CA certificates (inline, or its caFile), read and
+// parsed once per snapshot (whether or not an API uses them: a broken bundle
+// is a broken config). Entities without any are absent.
 CaBundles load_ca_bundles(const config::Config& config, std::vector<config::Problem>& problems) {
   CaBundles bundles;
   for (const auto& [id, backend] : config.backends) {
-    if (backend.ca_file.empty()) continue;
-    const std::string where = "$.backends." + id + ".caFile";
-    const files::FileResult file = files::read_regular_file(backend.ca_file, kMaxCaFileBytes);
-    if (!file.ok()) {
-      problems.push_back({where, file.message()});
-      continue;
-    }
+    if (!has_ca(backend)) continue;
     std::string error;
-    auto bundle = tls::CaBundle::parse(file.contents, error);
-    if (!bundle) {
-      problems.push_back({where, "\"" + backend.ca_file + "\" " + error});
-      continue;
+    std::shared_ptr<const tls::CaBundle> bundle;
+    if (!backend.ca_certificate.empty()) {
+      bundle = tls::CaBundle::parse(backend.ca_certificate, error);
+      if (!bundle) problems.push_back({"$.backends." + id + ".caCertificate", error});
+    } else {
+      const std::string where = "$.backends." + id + ".caFile";
+      const files::FileResult file = files::read_regular_file(backend.ca_file, kMaxCaFileBytes);
+      if (!file.ok()) {
+        problems.push_back({where, file.message()});
+        continue;
+      }
+      bundle = tls::CaBundle::parse(file.contents, error);
+      if (!bundle) problems.push_back({where, "\"" + backend.ca_file + "\" " + error});
     }
-    bundles.emplace(id, std::move(bundle));
+    if (bundle) bundles.emplace(id, std::move(bundle));
   }
   return bundles;
 }
 
 std::vector<ListenerTls> build_listener_tls(const config::Config& config,
-                                            const certs::CertificateStore& store,
+                                            const certs::CertificateSet& store,
                                             std::vector<config::Problem>& problems) {
   std::vector<ListenerTls> listeners;
   for (size_t i = 0; i < config.gateway.listeners.size(); ++i) {
@@ -187,7 +194,7 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
 }
 
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                         const certs::CertificateStore& store, uint64_t generation,
+                                         const certs::CertificateSet& store, uint64_t generation,
                                          std::vector<config::Problem>& problems) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config = config;
@@ -264,8 +271,8 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
       const bool ip_literal = inet_pton(AF_INET, spec.sni.c_str(), &ignored) == 1 ||
                               inet_pton(AF_INET6, spec.sni.c_str(), &ignored) == 1;
       if (!ip_literal) spec.key.sni = spec.sni;
-      if (tls_inputs.backend != nullptr && !tls_inputs.backend->ca_file.empty() && !tls_inputs.ca) {
-        continue;  // its caFile did not load: reported at the backend
+      if (tls_inputs.backend != nullptr && has_ca(*tls_inputs.backend) && !tls_inputs.ca) {
+        continue;  // its CA certificates did not load: reported at the backend
       }
       const tls::ClientProfile profile = tls_inputs.profile();
       spec.key.validation_profile =

@@ -75,7 +75,7 @@ struct Snapshot {
 // Appends every problem found, each with its JSON path, and returns null if
 // there is any.
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                         const certs::CertificateStore& store, uint64_t generation,
+                                         const certs::CertificateSet& store, uint64_t generation,
                                          std::vector<config::Problem>& problems);
 
 // Fills `store` from the config file's `certificates` and the ones persisted

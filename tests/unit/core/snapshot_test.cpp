@@ -72,7 +72,7 @@ class SnapshotTest : public ::testing::Test {
     if (!loaded.config) return nullptr;
     store_ = std::make_unique<certs::CertificateStore>();
     if (!load_certificates(*loaded.config, *store_, false, problems_)) return nullptr;
-    return build_snapshot(loaded.config, *store_, 1, problems_);
+    return build_snapshot(loaded.config, store_->contents(), 1, problems_);
   }
 
   // A self-signed client certificate with an RSA key of `bits`, as a PFX.
