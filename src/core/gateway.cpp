@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/resources.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
 #include "net/listener.hpp"
@@ -80,6 +81,14 @@ void Gateway::publish_change(const std::shared_ptr<const Snapshot>& snapshot) {
   for (auto& w : workers_) w->wake();
   RG_INFO("admin: config generation %llu is live (%zu APIs)",
           static_cast<unsigned long long>(generation_), config_->apis.size());
+}
+
+void Gateway::attach_resources(admin::AdminServer& admin) {
+  resources_ = std::make_unique<admin::Resources>(
+      *state_, [this](uint64_t generation, const std::vector<std::string>& keys) {
+        return metrics_->live_everywhere(generation, keys);
+      });
+  admin.set_resources(resources_.get());
 }
 
 bool Gateway::attach_listeners(const config::Config& config, Snapshot& snapshot) {
@@ -173,6 +182,7 @@ int Gateway::run() {
   publish_certificate_metrics();
 
   admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
+  attach_resources(admin);
   std::string error;
   if (!admin.start(error)) {
     RG_ERROR("admin: %s", error.c_str());

@@ -13,6 +13,11 @@
 #include "net/listener.hpp"
 #include "ringgate/config.hpp"
 
+namespace ringgate::admin {
+class AdminServer;
+class Resources;
+}  // namespace ringgate::admin
+
 namespace ringgate::core {
 
 class Gateway {
@@ -31,11 +36,16 @@ class Gateway {
   void publish_certificate_metrics();
   // Makes a snapshot an admin change produced live (ManagedState's PublishFn).
   void publish_change(const std::shared_ptr<const Snapshot>& snapshot);
+  // Serves the management resources (certificates, backends, APIs, policies)
+  // on `admin`.
+  void attach_resources(admin::AdminServer& admin);
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   uint64_t generation_ = 0;
   std::unique_ptr<ManagedState> state_;
+  // Outlives the admin server and the responses it holds.
+  std::unique_ptr<admin::Resources> resources_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<WorkerShared> shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
