@@ -213,11 +213,12 @@ std::shared_ptr<const config::Config> merge(const config::Config& file,
 
 Composed compose(const config::Config& file, const ManagedResources& managed,
                  const certs::CertificateSet& certificates, uint64_t generation,
-                 std::vector<config::Problem>& problems, std::vector<std::string>* shadowed) {
+                 std::vector<config::Problem>& problems, std::vector<std::string>* shadowed,
+                 const Snapshot* previous) {
   Composed composed;
   std::shared_ptr<const config::Config> effective = merge(file, managed, problems, shadowed);
   if (!effective) return composed;
-  composed.snapshot = build_snapshot(effective, certificates, generation, problems);
+  composed.snapshot = build_snapshot(effective, certificates, generation, problems, previous);
   if (composed.snapshot) composed.config = std::move(effective);
   return composed;
 }
@@ -309,8 +310,8 @@ ManagedState::Change ManagedState::apply(const ManagedResources& managed,
                                          const certs::CertificateSet& certificates,
                                          const PersistFn& persist) {
   Change change;
-  Composed composed =
-      compose(*file_config_, managed, certificates, current_->generation + 1, change.problems);
+  Composed composed = compose(*file_config_, managed, certificates, current_->generation + 1,
+                              change.problems, nullptr, current_.get());
   if (!composed.snapshot) return change;
   if (!persist(change.storage_error)) return change;
   // The config file's listeners are unchanged: the workers keep their sockets.

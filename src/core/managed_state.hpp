@@ -71,11 +71,13 @@ struct Composed {
 };
 
 // merge(), then build_snapshot() over the result: the one way from the
-// inputs to a snapshot. Both null when any problem was appended.
+// inputs to a snapshot. Both null when any problem was appended. `previous`
+// (the live snapshot, for an admin change) lends the TLS contexts of the
+// pool keys it shares with the new one.
 Composed compose(const config::Config& file, const ManagedResources& managed,
                  const certs::CertificateSet& certificates, uint64_t generation,
                  std::vector<config::Problem>& problems,
-                 std::vector<std::string>* shadowed = nullptr);
+                 std::vector<std::string>* shadowed = nullptr, const Snapshot* previous = nullptr);
 
 // The APIs, sorted by id, whose policy presents certificate `id`: by
 // certificate-id, or by its thumbprint unless another certificate in

@@ -147,6 +147,18 @@ std::shared_ptr<SSL_CTX> make_pool_context(const TlsPoolInputs& in, config::Prob
   return nullptr;
 }
 
+// The context `previous` built for pool key `key_text`, if any. The key names
+// everything the context is made from (origin, SNI, validation settings, the
+// CA bundle's content, the client certificate's thumbprint), and workers keep
+// a key's pool, context included, across snapshots anyway.
+std::shared_ptr<SSL_CTX> context_of(const Snapshot* previous, const std::string& key_text) {
+  if (previous == nullptr) return nullptr;
+  for (const PoolSpec& pool : previous->pools) {
+    if (pool.key_text == key_text) return pool.tls_context;
+  }
+  return nullptr;
+}
+
 std::vector<http::HeaderEdit> to_edits(const std::vector<policy::SetHeader>& headers) {
   std::vector<http::HeaderEdit> edits;
   for (const policy::SetHeader& h : headers) {
@@ -195,7 +207,8 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
 
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
                                          const certs::CertificateSet& store, uint64_t generation,
-                                         std::vector<config::Problem>& problems) {
+                                         std::vector<config::Problem>& problems,
+                                         const Snapshot* previous) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config = config;
   snapshot->generation = generation;
@@ -296,7 +309,8 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
     if (inserted) {
       // A new key: its context and address, made once however many APIs share it.
       config::Problem failure;
-      if (spec.tls) spec.tls_context = make_pool_context(tls_inputs, failure);
+      if (spec.tls) spec.tls_context = context_of(previous, spec.key_text);
+      if (spec.tls && !spec.tls_context) spec.tls_context = make_pool_context(tls_inputs, failure);
       if ((!spec.tls || spec.tls_context) &&
           !net::resolve_address(service->host, service->port, false, spec.address, error)) {
         failure = {".serviceUrl", error};
