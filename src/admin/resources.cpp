@@ -10,6 +10,7 @@
 #include "admin/bodies.hpp"
 #include "certs/pfx.hpp"
 #include "config/entities.hpp"
+#include "core/log.hpp"
 #include "tls/context.hpp"
 
 namespace ringgate::admin {
@@ -214,6 +215,16 @@ Resources::Resources(core::ManagedState& state, LiveFn live, NowFn now)
     : state_(state), live_(std::move(live)), now_(now ? std::move(now) : NowFn(steady_now_ms)) {}
 
 std::optional<AdminResponse> Resources::handle(const AdminRequest& request) {
+  std::optional<AdminResponse> response = route(request);
+  // Changes are logged by method, path and status: never a body.
+  if (response && request.method != "GET") {
+    RG_INFO("admin: %.*s %.*s: %d", static_cast<int>(request.method.size()), request.method.data(),
+            static_cast<int>(request.path.size()), request.path.data(), response->status);
+  }
+  return response;
+}
+
+std::optional<AdminResponse> Resources::route(const AdminRequest& request) {
   const std::vector<std::string_view> parts = split_path(request.path);
   if (parts.empty() || parts.size() > 4) return std::nullopt;
   for (std::string_view part : parts) {

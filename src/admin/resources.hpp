@@ -55,6 +55,7 @@ class Resources final : public ResourceApi {
  private:
   struct Route;
 
+  std::optional<AdminResponse> route(const AdminRequest& request);
   AdminResponse list_certificates() const;
   AdminResponse get_certificate(const std::string& id) const;
   AdminResponse put_certificate(const std::string& id, const AdminRequest& request);
