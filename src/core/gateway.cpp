@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/console_files.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
 #include "net/listener.hpp"
@@ -129,6 +130,11 @@ void raise_descriptor_limit(const config::Config& config, uint32_t workers) {
   }
 }
 
+// The web console (DESIGN §10) on the admin listener, from the binary itself.
+static void serve_console(admin::AdminServer& admin) {
+  admin.set_static_files(admin::console_files());
+}
+
 int Gateway::run() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, ++generation_, false, problems);
@@ -176,6 +182,7 @@ int Gateway::run() {
   publish_certificate_metrics();
 
   admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
+  serve_console(admin);
   std::string error;
   if (!admin.start(error)) {
     RG_ERROR("admin: %s", error.c_str());

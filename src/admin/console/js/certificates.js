@@ -1,0 +1,188 @@
+// Certificates: the list (ID, Subject, Thumbprint, Expires), upload of a
+// password-protected PFX, and deletion behind a confirmation. A certificate
+// that an API's policy uses cannot be deleted; the gateway says which APIs.
+
+import * as api from './api.js';
+import {confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace} from './dom.js';
+
+export const EXPIRY_WARNING_DAYS = 30;
+const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
+
+// The Expires cell: the date, and a badge when it is near or past.
+export function expiryCell(expirationDate) {
+  const days = daysUntil(expirationDate);
+  const cell = [h('time', {datetime: expirationDate}, isoDate(expirationDate))];
+  if (days < 0) cell.push(' ', h('span', {class: 'badge bad'}, 'expired'));
+  else if (days < EXPIRY_WARNING_DAYS) {
+    cell.push(' ', h('span', {class: 'badge warn', title: `in ${days} days`}, 'expires soon'));
+  }
+  return cell;
+}
+
+function readAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener('load', () => {
+      const url = String(reader.result);
+      resolve(url.slice(url.indexOf(',') + 1));
+    });
+    reader.addEventListener('error', () => reject(reader.error));
+    reader.readAsDataURL(file);
+  });
+}
+
+function uploadForm(note, onUploaded, existingIds) {
+  const id = field(
+    'Certificate ID',
+    h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}),
+    'Letters, digits, ".", "_" or "-". Policies name it: certificate-id="…". An existing ID is replaced (rotation).',
+  );
+  const file = field(
+    'PFX file',
+    h('input', {type: 'file', required: true, accept: '.pfx,.p12,application/x-pkcs12'}),
+    'A PKCS#12 file with the certificate and its private key.',
+  );
+  const password = field('Password', h('input', {type: 'password', autocomplete: 'off'}), 'Empty when the file has none.');
+  const upload = h('button', {type: 'submit', class: 'button primary'}, 'Upload');
+  const cancel = h('button', {type: 'button', class: 'button'}, 'Cancel');
+  const form = h(
+    'form',
+    {class: 'card form', 'aria-labelledby': 'add-certificate-title', hidden: true},
+    h('h2', {id: 'add-certificate-title'}, 'Add certificate'),
+    h('div', {class: 'grid'}, id.row, file.row, password.row),
+    h('div', {class: 'actions'}, upload, cancel),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const certificateId = id.control.value.trim();
+    const chosen = file.control.files[0];
+    if (!chosen) return;
+    upload.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const data = await readAsBase64(chosen);
+      const {certificate} = await api.uploadCertificate(certificateId, data, password.control.value);
+      password.control.value = '';
+      form.reset();
+      onUploaded(certificate, existingIds().includes(certificateId));
+    } catch (error) {
+      note.error(describeError(error, `Could not upload ${certificateId}:`));
+      password.control.value = '';
+      password.control.focus();
+    } finally {
+      upload.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+  return {form, cancel, first: id.control};
+}
+
+function certificateRow(certificate, onDelete) {
+  const p = certificate.properties || {};
+  const name = certificate.name;
+  return h(
+    'tr',
+    {'data-id': name},
+    h('td', {'data-label': 'ID'}, h('code', {}, name)),
+    h('td', {'data-label': 'Subject', class: 'wrap'}, p.subject ?? ''),
+    h('td', {'data-label': 'Thumbprint'}, h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
+    h('td', {'data-label': 'Expires'}, p.expirationDate ? expiryCell(p.expirationDate) : ''),
+    h(
+      'td',
+      {class: 'row-actions'},
+      h('button', {type: 'button', class: 'button small danger-quiet', 'aria-label': `Delete ${name}`, onclick: () => onDelete(name)}, 'Delete'),
+    ),
+  );
+}
+
+export function renderCertificates({view, signal, setTitle, notice}) {
+  setTitle('Certificates');
+  const note = messages();
+  let certificates = [];
+  const body = h('tbody', {}, h('tr', {class: 'placeholder'}, h('td', {colspan: 5}, 'Loading…')));
+  const addButton = h('button', {type: 'button', class: 'button primary', 'aria-expanded': 'false', 'aria-controls': 'add-certificate'}, 'Add certificate');
+
+  async function load() {
+    try {
+      certificates = await api.listCertificates();
+    } catch (error) {
+      if (!signal.aborted) note.error(describeError(error, 'Could not list certificates:'));
+      replace(body, h('tr', {class: 'placeholder'}, h('td', {colspan: 5}, 'Not available.')));
+      return;
+    }
+    if (signal.aborted) return;
+    certificates.sort((a, b) => a.name.localeCompare(b.name));
+    if (certificates.length === 0) {
+      replace(body, h('tr', {class: 'placeholder'}, h('td', {colspan: 5}, 'No certificates yet. Upload a PFX with “Add certificate”.')));
+      return;
+    }
+    replace(body, certificates.map((c) => certificateRow(c, remove)));
+  }
+
+  async function remove(id) {
+    const yes = await confirmDialog({
+      title: `Delete certificate ${id}?`,
+      body: h('p', {}, 'The gateway forgets the certificate and its private key. APIs cannot use it any more.'),
+      confirmLabel: 'Yes, delete',
+    });
+    if (!yes) return;
+    try {
+      await api.deleteCertificate(id);
+      note.ok(`Deleted certificate ${id}.`);
+      await load();
+    } catch (error) {
+      const context = error.code === 'CertificateInUse' ? `${id} is in use:` : `Could not delete ${id}:`;
+      note.error(describeError(error, context));
+    }
+  }
+
+  const {form, cancel, first} = uploadForm(
+    note,
+    (certificate, replaced) => {
+      toggleForm(false);
+      const p = certificate?.properties || {};
+      note.ok(`${replaced ? 'Replaced' : 'Uploaded'} ${certificate?.name}: ${p.subject ?? ''}, thumbprint ${p.thumbprint ?? ''}.`);
+      load();
+    },
+    () => certificates.map((c) => c.name),
+  );
+  form.id = 'add-certificate';
+
+  function toggleForm(open) {
+    form.hidden = !open;
+    addButton.setAttribute('aria-expanded', String(open));
+    if (open) {
+      note.clear();
+      first.focus();
+    } else addButton.focus();
+  }
+  addButton.addEventListener('click', () => toggleForm(form.hidden));
+  cancel.addEventListener('click', () => toggleForm(false));
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') toggleForm(false);
+  });
+
+  replace(
+    view,
+    h(
+      'div',
+      {class: 'page-head'},
+      h('div', {}, h('h1', {id: 'certificates-title'}, 'Certificates'), h('p', {class: 'lede'}, 'Client certificates the gateway presents to backends over mTLS, chosen per API in its policy.')),
+      addButton,
+    ),
+    note.nodes,
+    form,
+    h(
+      'div',
+      {class: 'table-wrap card'},
+      h(
+        'table',
+        {'aria-labelledby': 'certificates-title', class: 'list'},
+        h('thead', {}, h('tr', {}, ['ID', 'Subject', 'Thumbprint', 'Expires'].map((t) => h('th', {scope: 'col'}, t)), h('th', {scope: 'col', class: 'visually-hidden-col'}, h('span', {class: 'visually-hidden'}, 'Actions')))),
+        body,
+      ),
+    ),
+  );
+  if (notice) note.ok(notice);
+  load();
+}
