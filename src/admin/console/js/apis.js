@@ -4,7 +4,8 @@
 // certificate-id="…"/>, as APIM does, and the resulting XML is shown.
 
 import * as api from './api.js';
-import {confirmDialog, describeError, field, h, messages, replace} from './dom.js';
+import {cell, confirmDialog, describeError, field, h, messages, replace} from './dom.js';
+import {expiryCell} from './certificates.js';
 import {clientCertificate, policyView, withClientCertificate} from './policy.js';
 
 const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
@@ -93,10 +94,10 @@ export function renderApis({view, signal, setTitle, navigate, notice}) {
         h(
           'tr',
           {'data-id': a.name},
-          h('td', {'data-label': 'ID'}, apiLink(a.name)),
-          h('td', {'data-label': 'Path'}, h('code', {}, `/${a.properties?.path ?? ''}`)),
-          h('td', {'data-label': 'Service URL', class: 'wrap'}, h('code', {}, a.properties?.serviceUrl ?? '')),
-          h('td', {'data-label': 'Client certificate'}, certificateLabel(policies[i]?.xml)),
+          cell('ID', apiLink(a.name)),
+          cell('Path', h('code', {}, `/${a.properties?.path ?? ''}`)),
+          cell('Service URL', h('code', {}, a.properties?.serviceUrl ?? ''), 'wrap'),
+          cell('Client certificate', certificateLabel(policies[i]?.xml)),
         ),
       ),
     );
@@ -150,6 +151,8 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
   const details = h('dl', {class: 'facts'}, h('dt', {}, 'Path'), h('dd', {}, '…'), h('dt', {}, 'Service URL'), h('dd', {}, '…'));
   const select = h('select', {id: 'client-certificate', disabled: true}, h('option', {value: ''}, 'Loading…'));
   const save = h('button', {type: 'submit', class: 'button primary', disabled: true}, 'Save');
+  const chosenFacts = h('dl', {class: 'facts chosen', 'aria-label': 'Selected certificate'});
+  let certificates = [];
   const policyBox = h('div', {class: 'policy'}, h('p', {class: 'muted'}, 'Loading…'));
   const deleteButton = h('button', {type: 'button', class: 'button danger-quiet'}, 'Delete API');
 
@@ -164,9 +167,27 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       select,
       h('p', {class: 'hint', id: 'client-certificate-hint'}, 'Presented on the pooled mTLS connections to the service URL. Saving writes it into the policy.'),
     ),
+    chosenFacts,
     h('div', {class: 'actions'}, save),
   );
   select.setAttribute('aria-describedby', 'client-certificate-hint');
+
+  function showChosen() {
+    const c = certificates.find((x) => x.name === select.value);
+    chosenFacts.hidden = !c;
+    if (!c) return;
+    const p = c.properties || {};
+    replace(
+      chosenFacts,
+      h('dt', {}, 'Subject'),
+      h('dd', {}, p.subject ?? ''),
+      h('dt', {}, 'Thumbprint'),
+      h('dd', {}, h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
+      h('dt', {}, 'Expires'),
+      h('dd', {}, p.expirationDate ? expiryCell(p.expirationDate) : ''),
+    );
+  }
+  select.addEventListener('change', showChosen);
 
   function showPolicy() {
     replace(
@@ -215,14 +236,15 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
     h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/apis'}, 'APIs'), h('span', {'aria-hidden': 'true'}, ' / '), h('span', {'aria-current': 'page'}, id)),
     h('div', {class: 'page-head'}, h('div', {}, h('h1', {}, h('span', {class: 'kind'}, 'API '), id), details), deleteButton),
     note.nodes,
-    h('div', {class: 'columns'}, form, h('section', {class: 'card', 'aria-labelledby': 'policy-title'}, h('h2', {id: 'policy-title'}, 'Policy'), policyBox)),
+    h('div', {class: 'columns narrow-left'}, form, h('section', {class: 'card', 'aria-labelledby': 'policy-title'}, h('h2', {id: 'policy-title'}, 'Policy'), policyBox)),
   );
   if (notice) note.ok(notice);
 
   (async () => {
     try {
-      const [entity, certificates, stored] = await Promise.all([api.getApi(id), api.listCertificates(), api.getPolicy(id)]);
+      const [entity, listed, stored] = await Promise.all([api.getApi(id), api.listCertificates(), api.getPolicy(id)]);
       if (signal.aborted) return;
+      certificates = listed;
       policy = stored;
       replace(
         details,
@@ -233,6 +255,7 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       );
       certificates.sort((a, b) => a.name.localeCompare(b.name));
       certificateOptions(select, certificates, clientCertificate(policy?.xml));
+      showChosen();
       select.disabled = false;
       save.disabled = false;
       showPolicy();

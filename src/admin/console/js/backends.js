@@ -3,7 +3,7 @@
 // checked, and the CA certificates it must chain to.
 
 import * as api from './api.js';
-import {checkbox, confirmDialog, describeError, field, h, messages, replace} from './dom.js';
+import {cell, checkbox, confirmDialog, describeError, field, h, messages, replace} from './dom.js';
 
 const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
 
@@ -88,11 +88,11 @@ export function renderBackends({view, signal, setTitle, notice}) {
         return h(
           'tr',
           {'data-id': b.name},
-          h('td', {'data-label': 'ID'}, h('code', {}, b.name)),
-          h('td', {'data-label': 'URL', class: 'wrap'}, h('code', {}, p.url ?? '')),
-          h('td', {'data-label': 'Chain'}, yesNo(p.tls?.validateCertificateChain)),
-          h('td', {'data-label': 'Name'}, yesNo(p.tls?.validateCertificateName)),
-          h('td', {'data-label': 'CA'}, caSummary(p.caCertificate)),
+          cell('ID', h('code', {}, b.name)),
+          cell('URL', h('code', {}, p.url ?? ''), 'wrap'),
+          cell('Chain validation', yesNo(p.tls?.validateCertificateChain)),
+          cell('Name validation', yesNo(p.tls?.validateCertificateName)),
+          cell('CA certificates', caSummary(p.caCertificate)),
           h(
             'td',
             {class: 'row-actions'},
@@ -132,19 +132,15 @@ export function renderBackends({view, signal, setTitle, notice}) {
     note.nodes,
     h(
       'div',
-      {class: 'columns wide-left'},
+      {class: 'table-wrap card'},
       h(
-        'div',
-        {class: 'table-wrap card'},
-        h(
-          'table',
-          {'aria-labelledby': 'backends-title', class: 'list'},
-          h('thead', {}, h('tr', {}, ['ID', 'URL', 'Chain', 'Name', 'CA'].map((t) => h('th', {scope: 'col'}, t)), h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Actions')))),
-          body,
-        ),
+        'table',
+        {'aria-labelledby': 'backends-title', class: 'list'},
+        h('thead', {}, h('tr', {}, ['ID', 'URL', 'Chain validation', 'Name validation', 'CA certificates'].map((t) => h('th', {scope: 'col'}, t)), h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Actions')))),
+        body,
       ),
-      form,
     ),
+    form,
   );
   if (notice) note.ok(notice);
   load();

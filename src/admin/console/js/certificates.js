@@ -3,7 +3,7 @@
 // that an API's policy uses cannot be deleted; the gateway says which APIs.
 
 import * as api from './api.js';
-import {confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace} from './dom.js';
+import {cell, confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace} from './dom.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
 const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
@@ -83,10 +83,10 @@ function certificateRow(certificate, onDelete) {
   return h(
     'tr',
     {'data-id': name},
-    h('td', {'data-label': 'ID'}, h('code', {}, name)),
-    h('td', {'data-label': 'Subject', class: 'wrap'}, p.subject ?? ''),
-    h('td', {'data-label': 'Thumbprint'}, h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
-    h('td', {'data-label': 'Expires'}, p.expirationDate ? expiryCell(p.expirationDate) : ''),
+    cell('ID', h('code', {}, name)),
+    cell('Subject', p.subject ?? '', 'wrap'),
+    cell('Thumbprint', h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
+    cell('Expires', p.expirationDate ? expiryCell(p.expirationDate) : ''),
     h(
       'td',
       {class: 'row-actions'},
@@ -131,8 +131,12 @@ export function renderCertificates({view, signal, setTitle, notice}) {
       note.ok(`Deleted certificate ${id}.`);
       await load();
     } catch (error) {
-      const context = error.code === 'CertificateInUse' ? `${id} is in use:` : `Could not delete ${id}:`;
-      note.error(describeError(error, context));
+      if (error.code === 'CertificateInUse') {
+        note.error(
+          describeError(error, `${id} is in use:`),
+          h('p', {class: 'hint-line'}, 'Choose another client certificate (or None) on those APIs first, then delete it.'),
+        );
+      } else note.error(describeError(error, `Could not delete ${id}:`));
     }
   }
 

@@ -31,8 +31,8 @@ export function barChart({label, rows, max, unit = ''}) {
     .join('; ');
 
   function draw(width) {
-    const labelWidth = Math.min(200, Math.round(width * 0.34));
-    const valueWidth = 84;
+    const labelWidth = Math.min(260, Math.round(width * 0.36));
+    const valueWidth = 76;
     const barStart = labelWidth + 10;
     const barSpan = Math.max(40, width - barStart - valueWidth);
     const height = rows.length * ROW + 4;

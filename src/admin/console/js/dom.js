@@ -75,9 +75,17 @@ export function field(label, control, hint) {
   return {row: h('div', {class: 'field'}, parts), control};
 }
 
-// A checkbox with its label on the right.
+// A table cell whose content sits in one wrapper, so that on a narrow
+// window (where rows become cards) the label and the content are two items.
+export function cell(label, content, className) {
+  return h('td', {'data-label': label, class: className}, h('div', {class: 'cell'}, content));
+}
+
+// A checkbox with its label on the right; `checked` is also what a form
+// reset returns to.
 export function checkbox(label, checked) {
   const control = h('input', {type: 'checkbox', id: uid('check'), checked});
+  control.defaultChecked = Boolean(checked);
   return {row: h('div', {class: 'check'}, control, h('label', {for: control.id}, label)), control};
 }
 

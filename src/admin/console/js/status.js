@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import {barChart, legend} from './chart.js';
-import {daysUntil, describeError, h, isoDate, messages, replace} from './dom.js';
+import {cell, daysUntil, describeError, h, isoDate, messages, replace} from './dom.js';
 import {EXPIRY_WARNING_DAYS} from './certificates.js';
 import {poolsByKey, parseMetrics, requestsByApi, total} from './metrics.js';
 
@@ -43,7 +43,8 @@ function poolsSection(samples, certificates) {
   const byThumbprint = new Map(certificates.map((c) => [c.properties?.thumbprint, c.name]));
   const pools = poolsByKey(samples).map((p) => ({...p, parts: describePoolKey(p.key, byThumbprint)}));
   if (pools.length === 0) return h('p', {class: 'muted'}, 'No backend pools yet.');
-  const name = (p) => `${p.parts.origin}${p.parts.certificate ? ` · ${p.parts.certificate}` : p.parts.thumbprint ? ' · cert' : ''}`;
+  const host = (origin) => origin.replace(/^https?:\/\//, '');
+  const name = (p) => `${host(p.parts.origin)}${p.parts.certificate ? ` · ${p.parts.certificate}` : p.parts.thumbprint ? ' · cert' : ''}`;
   const chart = barChart({
     label: 'Backend connections per pool key: busy and idle',
     rows: pools.map((p) => ({
@@ -66,21 +67,23 @@ function poolsSection(samples, certificates) {
         h(
           'tr',
           {},
-          h(
-            'td',
-            {'data-label': 'Pool key', class: 'wrap'},
+          cell(
+            'Pool key',
+            [
             h('code', {}, p.parts.origin),
             p.parts.sni ? h('div', {class: 'muted'}, `SNI ${p.parts.sni}`) : null,
             p.parts.verify ? h('div', {class: 'muted'}, `verify ${p.parts.verify}`) : null,
             p.parts.thumbprint
               ? h('div', {class: 'muted'}, 'client certificate ', p.parts.certificate ? h('code', {}, p.parts.certificate) : h('code', {class: 'thumbprint'}, p.parts.thumbprint))
               : null,
+            ],
+            'wrap stack',
           ),
-          h('td', {'data-label': 'Open', class: 'num'}, String(p.open)),
-          h('td', {'data-label': 'Idle', class: 'num'}, String(p.idle)),
-          h('td', {'data-label': 'Hits', class: 'num'}, String(p.hits)),
-          h('td', {'data-label': 'Misses', class: 'num'}, String(p.misses)),
-          h('td', {'data-label': 'Failed connects', class: 'num'}, String(p.failures)),
+          cell('Open', String(p.open), 'num'),
+          cell('Idle', String(p.idle), 'num'),
+          cell('Hits', String(p.hits), 'num'),
+          cell('Misses', String(p.misses), 'num'),
+          cell('Failed connects', String(p.failures), 'num'),
         ),
       ),
     ),
@@ -116,9 +119,9 @@ function expirySection(certificates) {
         h(
           'tr',
           {},
-          h('td', {'data-label': 'ID'}, h('code', {}, c.name)),
-          h('td', {'data-label': 'Subject', class: 'wrap'}, c.properties?.subject ?? ''),
-          h('td', {'data-label': 'Expires'}, isoDate(c.properties?.expirationDate)),
+          cell('ID', h('code', {}, c.name)),
+          cell('Subject', c.properties?.subject ?? '', 'wrap'),
+          cell('Expires', isoDate(c.properties?.expirationDate)),
         ),
       ),
     ),
