@@ -182,7 +182,6 @@ int Gateway::run() {
   publish_certificate_metrics();
 
   admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
-  serve_console(admin);
   std::string error;
   if (!admin.start(error)) {
     RG_ERROR("admin: %s", error.c_str());
@@ -193,6 +192,7 @@ int Gateway::run() {
             config_->gateway.admin.address.to_string().c_str());
   }
   RG_INFO("admin API on %s:%u", config_->gateway.admin.address.host.c_str(), admin.port());
+  serve_console(admin);
 
   const tls::KtlsSupport ktls = tls::probe_ktls();
   RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());

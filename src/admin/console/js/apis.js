@@ -4,11 +4,10 @@
 // certificate-id="…"/>, as APIM does, and the resulting XML is shown.
 
 import * as api from './api.js';
-import {cell, confirmDialog, describeError, field, h, messages, replace} from './dom.js';
+import {cell, confirmDialog, describeError, field, h, messages, replace, ID_PATTERN} from './dom.js';
 import {expiryCell} from './certificates.js';
 import {clientCertificate, policyView, withClientCertificate} from './policy.js';
 
-const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
 
 function certificateLabel(policyXml) {
   const chosen = clientCertificate(policyXml);
@@ -22,7 +21,7 @@ function apiLink(id) {
 }
 
 function createForm(note, navigate) {
-  const id = field('API ID', h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}), 'Letters, digits, ".", "_" or "-".');
+  const id = field('API ID', h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}), 'Letters, digits, ".", "_" or "-", starting with a letter or digit.');
   const path = field('Path', h('input', {type: 'text', required: true, spellcheck: 'false', autocomplete: 'off', placeholder: 'orders'}), 'Matched on whole segments: "orders" serves /orders and /orders/….');
   const serviceUrl = field('Service URL', h('input', {type: 'url', required: true, spellcheck: 'false', autocomplete: 'off', placeholder: 'https://orders.internal:9443/api'}), 'Where requests go: /orders/1 is sent to <service URL>/1.');
   const create = h('button', {type: 'submit', class: 'button primary'}, 'Create');

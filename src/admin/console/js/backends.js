@@ -3,9 +3,8 @@
 // checked, and the CA certificates it must chain to.
 
 import * as api from './api.js';
-import {cell, checkbox, confirmDialog, describeError, field, h, messages, replace} from './dom.js';
+import {cell, checkbox, confirmDialog, describeError, field, h, messages, replace, ID_PATTERN} from './dom.js';
 
-const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
 
 function yesNo(value) {
   return value === false ? h('span', {class: 'badge warn'}, 'off') : h('span', {class: 'badge good'}, 'on');

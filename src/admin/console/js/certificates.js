@@ -3,10 +3,9 @@
 // that an API's policy uses cannot be deleted; the gateway says which APIs.
 
 import * as api from './api.js';
-import {cell, confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace} from './dom.js';
+import {cell, confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace, ID_PATTERN} from './dom.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
-const ID_PATTERN = '[A-Za-z0-9._\\-]{1,80}';
 
 // The Expires cell: the date, and a badge when it is near or past.
 export function expiryCell(expirationDate) {
@@ -35,7 +34,7 @@ function uploadForm(note, onUploaded, existingIds) {
   const id = field(
     'Certificate ID',
     h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}),
-    'Letters, digits, ".", "_" or "-". Policies name it: certificate-id="…". An existing ID is replaced (rotation).',
+    'Letters, digits, ".", "_" or "-", starting with a letter or digit. Policies name it: certificate-id="…". An existing ID is replaced (rotation).',
   );
   const file = field(
     'PFX file',

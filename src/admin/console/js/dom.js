@@ -4,6 +4,10 @@
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
+// The ids of certificates, backends and APIs (the admin API's rule), as an
+// HTML pattern attribute.
+export const ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,79}';
+
 function apply(node, props) {
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
