@@ -19,6 +19,8 @@ process.on('exit', () => {
 function track(child) {
   started.add(child);
   child.once('exit', () => started.delete(child));
+  // A binary that cannot be started: its exit code tells (ENOENT → -2).
+  child.once('error', () => started.delete(child));
   return child;
 }
 
