@@ -57,18 +57,24 @@ async function openPage() {
     dialog.dismiss().catch(() => {});
   });
   page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+    if (message.type() === 'error')
+      consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
   return {context, page, consoleErrors};
 }
 
 async function settle(page) {
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+  );
 }
 
 // Screenshots of the page as it is: wide and narrow, whole page each.
 async function shoot(page, name) {
-  for (const [size, suffix] of [[WIDE, ''], [NARROW, '-narrow']]) {
+  for (const [size, suffix] of [
+    [WIDE, ''],
+    [NARROW, '-narrow'],
+  ]) {
     await page.setViewportSize(size);
     await settle(page);
     await page.screenshot({path: path.join(SHOTS, `${name}${suffix}.png`), fullPage: true});
@@ -99,7 +105,9 @@ function row(page, id) {
 }
 
 async function adminGet(resource) {
-  const response = await fetch(`${gateway.baseUrl}${resource}`, {headers: {Authorization: `Bearer ${gateway.token}`}});
+  const response = await fetch(`${gateway.baseUrl}${resource}`, {
+    headers: {Authorization: `Bearer ${gateway.token}`},
+  });
   assert.equal(response.status, 200, `GET ${resource}`);
   return response.json();
 }
@@ -160,7 +168,10 @@ describe('the seed flow', () => {
   step('signing in with the admin token opens the certificates page', async () => {
     await signIn(page);
     for (const name of ['Certificates', 'APIs', 'Backends', 'Status']) {
-      assert.ok(await page.getByRole('navigation').getByRole('link', {name, exact: true}).isVisible(), name);
+      assert.ok(
+        await page.getByRole('navigation').getByRole('link', {name, exact: true}).isVisible(),
+        name,
+      );
     }
   });
 
@@ -224,7 +235,10 @@ describe('the seed flow', () => {
     await page.getByLabel('CA certificate (PEM)').fill(fs.readFileSync(pki.caPem, 'utf8'));
     await page.getByRole('button', {name: 'Save'}).click();
     await row(page, BACKEND_ID).waitFor();
-    assert.match(await row(page, BACKEND_ID).innerText(), new RegExp(`127\\.0\\.0\\.1:${backend.port}`));
+    assert.match(
+      await row(page, BACKEND_ID).innerText(),
+      new RegExp(`127\\.0\\.0\\.1:${backend.port}`),
+    );
     const saved = await adminGet(`/backends/${BACKEND_ID}`);
     assert.equal(saved.properties.tls.validateCertificateChain, true);
     assert.equal(saved.properties.tls.validateCertificateName, true);
@@ -243,21 +257,35 @@ describe('the seed flow', () => {
     assert.equal(page.url(), `${gateway.baseUrl}/#/apis/${API_ID}`);
   });
 
-  step('the client certificate list offers None and each certificate by id and thumbprint', async () => {
-    const select = page.getByLabel('Client certificate');
-    await waitFor('the certificate options', async () => (await select.locator('option').count()) > 1);
-    const labels = await select.locator('option').allTextContents();
-    assert.equal(labels[0], 'None');
-    assert.ok(labels.includes(`${CERT_ID} (${pki.orders.thumbprint})`), labels.join(' | '));
-  });
+  step(
+    'the client certificate list offers None and each certificate by id and thumbprint',
+    async () => {
+      const select = page.getByLabel('Client certificate');
+      await waitFor(
+        'the certificate options',
+        async () => (await select.locator('option').count()) > 1,
+      );
+      const labels = await select.locator('option').allTextContents();
+      assert.equal(labels[0], 'None');
+      assert.ok(labels.includes(`${CERT_ID} (${pki.orders.thumbprint})`), labels.join(' | '));
+    },
+  );
 
   step('choosing the client certificate writes it into the API policy', async () => {
-    await page.getByLabel('Client certificate').selectOption({label: `${CERT_ID} (${pki.orders.thumbprint})`});
+    await page
+      .getByLabel('Client certificate')
+      .selectOption({label: `${CERT_ID} (${pki.orders.thumbprint})`});
     await page.getByRole('button', {name: 'Save'}).click();
     await page.getByRole('status').filter({hasText: 'Saved'}).waitFor();
-    assert.match(await page.getByLabel('Policy XML').innerText(), new RegExp(`<authentication-certificate certificate-id="${CERT_ID}"`));
+    assert.match(
+      await page.getByLabel('Policy XML').innerText(),
+      new RegExp(`<authentication-certificate certificate-id="${CERT_ID}"`),
+    );
     const policy = await adminGet(`/apis/${API_ID}/policies/policy`);
-    assert.match(policy.properties.value, new RegExp(`<authentication-certificate certificate-id="${CERT_ID}"\\s*/>`));
+    assert.match(
+      policy.properties.value,
+      new RegExp(`<authentication-certificate certificate-id="${CERT_ID}"\\s*/>`),
+    );
     await shoot(page, 'api');
     await page.screenshot({path: path.join(SHOTS, 'readme-api.png')});
   });
@@ -265,7 +293,9 @@ describe('the seed flow', () => {
   step('the APIs list shows each API with its client certificate', async () => {
     await page.getByRole('link', {name: 'APIs'}).click();
     await row(page, API_ID).waitFor();
-    await waitFor('the client certificate column', async () => (await row(page, API_ID).innerText()).includes(CERT_ID));
+    await waitFor('the client certificate column', async () =>
+      (await row(page, API_ID).innerText()).includes(CERT_ID),
+    );
     assert.ok(await row(page, API_ID).getByRole('link', {name: API_ID}).isVisible());
     await shoot(page, 'apis');
   });
@@ -280,22 +310,25 @@ describe('the seed flow', () => {
     assert.match(answer.body, /uri=\/api\/hello/);
   });
 
-  step('the status page charts requests per API, pool connections and expiring certificates', async () => {
-    for (let i = 0; i < 5; i += 1) await throughGateway(`/${API_ID}/status-${i}`);
-    await page.getByRole('link', {name: 'Status'}).click();
-    const requests = page.getByRole('img', {name: /^Requests per API/});
-    await requests.waitFor();
-    assert.match(await requests.getAttribute('aria-label'), new RegExp(`${API_ID}: \\d+`));
-    const pools = page.getByRole('table', {name: 'Pool connections per key'});
-    await pools.waitFor();
-    const poolText = await pools.innerText();
-    assert.ok(poolText.includes(`https://127.0.0.1:${backend.port}`), poolText);
-    assert.ok(poolText.includes(CERT_ID), poolText);
-    const expiring = page.getByRole('table', {name: /Certificates expiring within 30 days/});
-    assert.match(await expiring.innerText(), new RegExp(SOON_ID));
-    assert.doesNotMatch(await expiring.innerText(), new RegExp(CERT_ID));
-    await shoot(page, 'status');
-  });
+  step(
+    'the status page charts requests per API, pool connections and expiring certificates',
+    async () => {
+      for (let i = 0; i < 5; i += 1) await throughGateway(`/${API_ID}/status-${i}`);
+      await page.getByRole('link', {name: 'Status'}).click();
+      const requests = page.getByRole('img', {name: /^Requests per API/});
+      await requests.waitFor();
+      assert.match(await requests.getAttribute('aria-label'), new RegExp(`${API_ID}: \\d+`));
+      const pools = page.getByRole('table', {name: 'Pool connections per key'});
+      await pools.waitFor();
+      const poolText = await pools.innerText();
+      assert.ok(poolText.includes(`https://127.0.0.1:${backend.port}`), poolText);
+      assert.ok(poolText.includes(CERT_ID), poolText);
+      const expiring = page.getByRole('table', {name: /Certificates expiring within 30 days/});
+      assert.match(await expiring.innerText(), new RegExp(SOON_ID));
+      assert.doesNotMatch(await expiring.innerText(), new RegExp(CERT_ID));
+      await shoot(page, 'status');
+    },
+  );
 
   step('Escape in the delete confirmation keeps the certificate', async () => {
     await page.getByRole('link', {name: 'Certificates'}).click();
@@ -327,7 +360,10 @@ describe('the seed flow', () => {
     await select.selectOption({label: 'None'});
     await page.getByRole('button', {name: 'Save'}).click();
     await page.getByRole('status').filter({hasText: 'no client certificate'}).waitFor();
-    assert.doesNotMatch(await page.getByLabel('Policy XML').innerText(), /authentication-certificate/);
+    assert.doesNotMatch(
+      await page.getByLabel('Policy XML').innerText(),
+      /authentication-certificate/,
+    );
     const answer = await waitFor('the backend to see no certificate', async () => {
       const r = await throughGateway(`/${API_ID}/hello`);
       return r.status === 400 && r;
@@ -339,7 +375,10 @@ describe('the seed flow', () => {
     await page.getByRole('link', {name: 'Certificates'}).click();
     await page.getByRole('button', {name: `Delete ${CERT_ID}`}).click();
     await page.getByRole('dialog').getByRole('button', {name: 'Yes, delete'}).click();
-    await page.getByRole('status').filter({hasText: `Deleted certificate ${CERT_ID}`}).waitFor();
+    await page
+      .getByRole('status')
+      .filter({hasText: `Deleted certificate ${CERT_ID}`})
+      .waitFor();
     await row(page, CERT_ID).waitFor({state: 'detached'});
     const list = await adminGet('/certificates');
     assert.ok(!list.value.some((c) => c.name === CERT_ID));
@@ -348,7 +387,9 @@ describe('the seed flow', () => {
   step('the seed flow logged no console error other than the refusals it provoked', async () => {
     // The browser reports every 4xx answer as "Failed to load resource"; the
     // flow provoked exactly these: wrong password, not a PFX (400), in use (409).
-    const unexpected = consoleErrors.filter((e) => !/Failed to load resource: .* (400|409)/.test(e));
+    const unexpected = consoleErrors.filter(
+      (e) => !/Failed to load resource: .* (400|409)/.test(e),
+    );
     assert.deepEqual(unexpected, []);
   });
 });
@@ -401,7 +442,10 @@ describe('every page', () => {
     assert.notEqual(outline.style, 'none');
     assert.ok(outline.width >= 2, `outline ${outline.width}px`);
     await page.keyboard.press('Enter');
-    assert.equal(await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent), 'Certificate ID');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent),
+      'Certificate ID',
+    );
     await context.close();
   });
 
@@ -420,7 +464,10 @@ describe('every page', () => {
   test('the token is kept in this tab only (sessionStorage) and survives a reload', async () => {
     const {context, page} = await openPage();
     await signIn(page);
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('ringgate.adminToken')), gateway.token);
+    assert.equal(
+      await page.evaluate(() => sessionStorage.getItem('ringgate.adminToken')),
+      gateway.token,
+    );
     assert.equal(await page.evaluate(() => localStorage.length), 0);
     assert.deepEqual(await context.cookies(), []);
     await page.reload();
@@ -451,7 +498,9 @@ describe('every page', () => {
 describe('across every page the tests opened', () => {
   test('the token never appears in a URL', () => {
     assert.ok(seen.urls.length > 0);
-    const leaks = seen.urls.filter((url) => url.includes(gateway.token) || url.includes(encodeURIComponent(gateway.token)));
+    const leaks = seen.urls.filter(
+      (url) => url.includes(gateway.token) || url.includes(encodeURIComponent(gateway.token)),
+    );
     assert.deepEqual(leaks, []);
   });
 

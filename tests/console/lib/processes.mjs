@@ -61,7 +61,8 @@ export async function waitFor(what, check, timeoutMs = 10000) {
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
     await sleep(50);
   }
 }
@@ -124,8 +125,14 @@ ${temp}
 }
 `,
     );
-    const child = track(spawn('/usr/sbin/nginx', ['-c', conf, '-p', dir, '-e', errorLog], {stdio: 'ignore'}));
-    const up = await waitFor(`nginx on port ${port}`, async () => (child.exitCode !== null ? 'exited' : (await accepts(port)) && 'up'), 10000);
+    const child = track(
+      spawn('/usr/sbin/nginx', ['-c', conf, '-p', dir, '-e', errorLog], {stdio: 'ignore'}),
+    );
+    const up = await waitFor(
+      `nginx on port ${port}`,
+      async () => (child.exitCode !== null ? 'exited' : (await accepts(port)) && 'up'),
+      10000,
+    );
     if (up === 'up') return {port, child};
     // Someone else took the port between its release and nginx's bind.
   }
@@ -157,7 +164,9 @@ export async function startGateway(bin, dir) {
     };
     fs.writeFileSync(path.join(dir, 'ringgate.json'), JSON.stringify(config, null, 2));
     const out = fs.openSync(log, 'w');
-    const child = track(spawn(bin, ['--config', path.join(dir, 'ringgate.json')], {stdio: ['ignore', out, out]}));
+    const child = track(
+      spawn(bin, ['--config', path.join(dir, 'ringgate.json')], {stdio: ['ignore', out, out]}),
+    );
     fs.closeSync(out);
     const port = await waitFor('ringgate to log its listening port', async () => {
       if (child.exitCode !== null) return -1;

@@ -78,7 +78,8 @@ export async function call(method, path, {body, ifMatch, as = 'json', tokenOverr
     throw error;
   }
   const etag = response.headers.get('ETag');
-  if (method === 'HEAD' || response.status === 204) return {status: response.status, etag, body: null};
+  if (method === 'HEAD' || response.status === 204)
+    return {status: response.status, etag, body: null};
   const text = await response.text();
   if (as === 'text') return {status: response.status, etag, body: text};
   return {status: response.status, etag, body: text ? JSON.parse(text) : null};

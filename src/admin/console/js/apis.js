@@ -4,10 +4,18 @@
 // certificate-id="…"/>, as APIM does, and the resulting XML is shown.
 
 import * as api from './api.js';
-import {cell, confirmDialog, describeError, field, h, messages, replace, ID_PATTERN} from './dom.js';
+import {
+  cell,
+  confirmDialog,
+  describeError,
+  field,
+  h,
+  messages,
+  replace,
+  ID_PATTERN,
+} from './dom.js';
 import {expiryCell} from './certificates.js';
 import {clientCertificate, policyView, withClientCertificate} from './policy.js';
-
 
 function certificateLabel(policyXml) {
   const chosen = clientCertificate(policyXml);
@@ -21,9 +29,40 @@ function apiLink(id) {
 }
 
 function createForm(note, navigate) {
-  const id = field('API ID', h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}), 'Letters, digits, ".", "_" or "-", starting with a letter or digit.');
-  const path = field('Path', h('input', {type: 'text', required: true, spellcheck: 'false', autocomplete: 'off', placeholder: 'orders'}), 'Matched on whole segments: "orders" serves /orders and /orders/….');
-  const serviceUrl = field('Service URL', h('input', {type: 'url', required: true, spellcheck: 'false', autocomplete: 'off', placeholder: 'https://orders.internal:9443/api'}), 'Where requests go: /orders/1 is sent to <service URL>/1.');
+  const id = field(
+    'API ID',
+    h('input', {
+      type: 'text',
+      required: true,
+      pattern: ID_PATTERN,
+      maxlength: 80,
+      spellcheck: 'false',
+      autocomplete: 'off',
+    }),
+    'Letters, digits, ".", "_" or "-", starting with a letter or digit.',
+  );
+  const path = field(
+    'Path',
+    h('input', {
+      type: 'text',
+      required: true,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      placeholder: 'orders',
+    }),
+    'Matched on whole segments: "orders" serves /orders and /orders/….',
+  );
+  const serviceUrl = field(
+    'Service URL',
+    h('input', {
+      type: 'url',
+      required: true,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      placeholder: 'https://orders.internal:9443/api',
+    }),
+    'Where requests go: /orders/1 is sent to <service URL>/1.',
+  );
   const create = h('button', {type: 'submit', class: 'button primary'}, 'Create');
   const cancel = h('button', {type: 'button', class: 'button'}, 'Cancel');
   const form = h(
@@ -38,8 +77,15 @@ function createForm(note, navigate) {
     const apiId = id.control.value.trim();
     create.disabled = true;
     try {
-      await api.putApi(apiId, path.control.value.trim().replace(/^\/+/, ''), serviceUrl.control.value.trim());
-      navigate(`#/apis/${encodeURIComponent(apiId)}`, `Created API ${apiId}. Choose the client certificate it presents to its backend.`);
+      await api.putApi(
+        apiId,
+        path.control.value.trim().replace(/^\/+/, ''),
+        serviceUrl.control.value.trim(),
+      );
+      navigate(
+        `#/apis/${encodeURIComponent(apiId)}`,
+        `Created API ${apiId}. Choose the client certificate it presents to its backend.`,
+      );
     } catch (error) {
       note.error(describeError(error, `Could not create ${apiId}:`));
     } finally {
@@ -53,7 +99,11 @@ export function renderApis({view, signal, setTitle, navigate, notice}) {
   setTitle('APIs');
   const note = messages();
   const body = h('tbody', {}, h('tr', {class: 'placeholder'}, h('td', {colspan: 4}, 'Loading…')));
-  const addButton = h('button', {type: 'button', class: 'button primary', 'aria-expanded': 'false', 'aria-controls': 'add-api'}, 'Add API');
+  const addButton = h(
+    'button',
+    {type: 'button', class: 'button primary', 'aria-expanded': 'false', 'aria-controls': 'add-api'},
+    'Add API',
+  );
   const {form, cancel, first} = createForm(note, navigate);
 
   function toggleForm(open) {
@@ -84,7 +134,14 @@ export function renderApis({view, signal, setTitle, navigate, notice}) {
     }
     if (signal.aborted) return;
     if (apis.length === 0) {
-      replace(body, h('tr', {class: 'placeholder'}, h('td', {colspan: 4}, 'No APIs yet. Create one with “Add API”.')));
+      replace(
+        body,
+        h(
+          'tr',
+          {class: 'placeholder'},
+          h('td', {colspan: 4}, 'No APIs yet. Create one with “Add API”.'),
+        ),
+      );
       return;
     }
     replace(
@@ -107,7 +164,16 @@ export function renderApis({view, signal, setTitle, navigate, notice}) {
     h(
       'div',
       {class: 'page-head'},
-      h('div', {}, h('h1', {id: 'apis-title'}, 'APIs'), h('p', {class: 'lede'}, 'Requests are routed by path to the API’s service URL, over pooled mTLS connections.')),
+      h(
+        'div',
+        {},
+        h('h1', {id: 'apis-title'}, 'APIs'),
+        h(
+          'p',
+          {class: 'lede'},
+          'Requests are routed by path to the API’s service URL, over pooled mTLS connections.',
+        ),
+      ),
       addButton,
     ),
     note.nodes,
@@ -118,7 +184,17 @@ export function renderApis({view, signal, setTitle, navigate, notice}) {
       h(
         'table',
         {'aria-labelledby': 'apis-title', class: 'list'},
-        h('thead', {}, h('tr', {}, ['ID', 'Path', 'Service URL', 'Client certificate'].map((t) => h('th', {scope: 'col'}, t)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['ID', 'Path', 'Service URL', 'Client certificate'].map((t) =>
+              h('th', {scope: 'col'}, t),
+            ),
+          ),
+        ),
         body,
       ),
     ),
@@ -133,11 +209,15 @@ function certificateOptions(select, certificates, chosen) {
     options.push(h('option', {value: c.name}, `${c.name} (${c.properties?.thumbprint ?? ''})`));
   }
   if (chosen?.certificateId && !certificates.some((c) => c.name === chosen.certificateId)) {
-    options.push(h('option', {value: chosen.certificateId}, `${chosen.certificateId} (not in the store)`));
+    options.push(
+      h('option', {value: chosen.certificateId}, `${chosen.certificateId} (not in the store)`),
+    );
   }
   replace(select, options);
   if (chosen?.thumbprint) {
-    const match = certificates.find((c) => c.properties?.thumbprint === chosen.thumbprint.toUpperCase());
+    const match = certificates.find(
+      (c) => c.properties?.thumbprint === chosen.thumbprint.toUpperCase(),
+    );
     select.value = match ? match.name : '';
   } else select.value = chosen?.certificateId ?? '';
 }
@@ -147,8 +227,19 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
   setTitle(`API ${id}`);
   const note = messages();
   let policy = null; // {xml, etag} or null
-  const details = h('dl', {class: 'facts'}, h('dt', {}, 'Path'), h('dd', {}, '…'), h('dt', {}, 'Service URL'), h('dd', {}, '…'));
-  const select = h('select', {id: 'client-certificate', disabled: true}, h('option', {value: ''}, 'Loading…'));
+  const details = h(
+    'dl',
+    {class: 'facts'},
+    h('dt', {}, 'Path'),
+    h('dd', {}, '…'),
+    h('dt', {}, 'Service URL'),
+    h('dd', {}, '…'),
+  );
+  const select = h(
+    'select',
+    {id: 'client-certificate', disabled: true},
+    h('option', {value: ''}, 'Loading…'),
+  );
   const save = h('button', {type: 'submit', class: 'button primary', disabled: true}, 'Save');
   const chosenFacts = h('dl', {class: 'facts chosen', 'aria-label': 'Selected certificate'});
   let certificates = [];
@@ -164,7 +255,11 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       {class: 'field'},
       h('label', {for: 'client-certificate'}, 'Client certificate'),
       select,
-      h('p', {class: 'hint', id: 'client-certificate-hint'}, 'Presented on the pooled mTLS connections to the service URL. Saving writes it into the policy.'),
+      h(
+        'p',
+        {class: 'hint', id: 'client-certificate-hint'},
+        'Presented on the pooled mTLS connections to the service URL. Saving writes it into the policy.',
+      ),
     ),
     chosenFacts,
     h('div', {class: 'actions'}, save),
@@ -193,7 +288,11 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       policyBox,
       policy
         ? policyView(policy.xml)
-        : h('p', {class: 'muted'}, 'No policy: requests go to the service URL without a client certificate.'),
+        : h(
+            'p',
+            {class: 'muted'},
+            'No policy: requests go to the service URL without a client certificate.',
+          ),
     );
   }
 
@@ -206,9 +305,16 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       await api.putPolicy(id, xml, policy?.etag);
       policy = await api.getPolicy(id);
       showPolicy();
-      note.ok(certificateId ? `Saved: ${id} presents ${certificateId}.` : `Saved: ${id} presents no client certificate.`);
+      note.ok(
+        certificateId
+          ? `Saved: ${id} presents ${certificateId}.`
+          : `Saved: ${id} presents no client certificate.`,
+      );
     } catch (error) {
-      const context = error.code === 'PreconditionFailed' ? 'Someone changed this policy meanwhile; reload the page.' : `Could not save the policy of ${id}:`;
+      const context =
+        error.code === 'PreconditionFailed'
+          ? 'Someone changed this policy meanwhile; reload the page.'
+          : `Could not save the policy of ${id}:`;
       note.error(describeError(error, context));
     } finally {
       save.disabled = false;
@@ -218,7 +324,11 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
   deleteButton.addEventListener('click', async () => {
     const yes = await confirmDialog({
       title: `Delete API ${id}?`,
-      body: h('p', {}, 'Requests to its path are answered 404 from then on. Its policy is deleted with it.'),
+      body: h(
+        'p',
+        {},
+        'Requests to its path are answered 404 from then on. Its policy is deleted with it.',
+      ),
       confirmLabel: 'Yes, delete',
     });
     if (!yes) return;
@@ -232,16 +342,41 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
 
   replace(
     view,
-    h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/apis'}, 'APIs'), h('span', {'aria-hidden': 'true'}, ' / '), h('span', {'aria-current': 'page'}, id)),
-    h('div', {class: 'page-head'}, h('div', {}, h('h1', {}, h('span', {class: 'kind'}, 'API '), id), details), deleteButton),
+    h(
+      'nav',
+      {class: 'crumbs', 'aria-label': 'Breadcrumb'},
+      h('a', {href: '#/apis'}, 'APIs'),
+      h('span', {'aria-hidden': 'true'}, ' / '),
+      h('span', {'aria-current': 'page'}, id),
+    ),
+    h(
+      'div',
+      {class: 'page-head'},
+      h('div', {}, h('h1', {}, h('span', {class: 'kind'}, 'API '), id), details),
+      deleteButton,
+    ),
     note.nodes,
-    h('div', {class: 'columns narrow-left'}, form, h('section', {class: 'card', 'aria-labelledby': 'policy-title'}, h('h2', {id: 'policy-title'}, 'Policy'), policyBox)),
+    h(
+      'div',
+      {class: 'columns narrow-left'},
+      form,
+      h(
+        'section',
+        {class: 'card', 'aria-labelledby': 'policy-title'},
+        h('h2', {id: 'policy-title'}, 'Policy'),
+        policyBox,
+      ),
+    ),
   );
   if (notice) note.ok(notice);
 
   (async () => {
     try {
-      const [entity, listed, stored] = await Promise.all([api.getApi(id), api.listCertificates(), api.getPolicy(id)]);
+      const [entity, listed, stored] = await Promise.all([
+        api.getApi(id),
+        api.listCertificates(),
+        api.getPolicy(id),
+      ]);
       if (signal.aborted) return;
       certificates = listed;
       policy = stored;
@@ -260,7 +395,12 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
       showPolicy();
     } catch (error) {
       if (signal.aborted) return;
-      note.error(describeError(error, error.status === 404 ? `There is no API ${id}.` : `Could not load ${id}:`));
+      note.error(
+        describeError(
+          error,
+          error.status === 404 ? `There is no API ${id}.` : `Could not load ${id}:`,
+        ),
+      );
       replace(policyBox, h('p', {class: 'muted'}, 'Not available.'));
     }
   })();

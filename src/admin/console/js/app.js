@@ -149,7 +149,8 @@ function route() {
 
 api.setUnauthorizedHandler(() => {
   api.clearToken();
-  signInNotice = 'The gateway no longer accepts the token (it may have been changed). Sign in again.';
+  signInNotice =
+    'The gateway no longer accepts the token (it may have been changed). Sign in again.';
   renderSignIn();
 });
 

@@ -3,11 +3,22 @@
 // checked, and the CA certificates it must chain to.
 
 import * as api from './api.js';
-import {cell, checkbox, confirmDialog, describeError, field, h, messages, replace, ID_PATTERN} from './dom.js';
-
+import {
+  cell,
+  checkbox,
+  confirmDialog,
+  describeError,
+  field,
+  h,
+  messages,
+  replace,
+  ID_PATTERN,
+} from './dom.js';
 
 function yesNo(value) {
-  return value === false ? h('span', {class: 'badge warn'}, 'off') : h('span', {class: 'badge good'}, 'on');
+  return value === false
+    ? h('span', {class: 'badge warn'}, 'off')
+    : h('span', {class: 'badge good'}, 'on');
 }
 
 function caSummary(pem) {
@@ -21,11 +32,35 @@ export function renderBackends({view, signal, setTitle, notice}) {
   const note = messages();
   const body = h('tbody', {}, h('tr', {class: 'placeholder'}, h('td', {colspan: 6}, 'Loading…')));
 
-  const id = field('Backend ID', h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}));
-  const url = field('URL', h('input', {type: 'url', required: true, spellcheck: 'false', autocomplete: 'off', placeholder: 'https://orders.internal:9443'}), 'Applies to every API whose service URL starts with it; the longest match wins.');
+  const id = field(
+    'Backend ID',
+    h('input', {
+      type: 'text',
+      required: true,
+      pattern: ID_PATTERN,
+      maxlength: 80,
+      spellcheck: 'false',
+      autocomplete: 'off',
+    }),
+  );
+  const url = field(
+    'URL',
+    h('input', {
+      type: 'url',
+      required: true,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      placeholder: 'https://orders.internal:9443',
+    }),
+    'Applies to every API whose service URL starts with it; the longest match wins.',
+  );
   const chain = checkbox('Validate certificate chain', true);
   const name = checkbox('Validate certificate name', true);
-  const ca = field('CA certificate (PEM)', h('textarea', {rows: 6, spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----'}), 'The backend’s certificate must chain to one of these. Empty: the system’s trust store.');
+  const ca = field(
+    'CA certificate (PEM)',
+    h('textarea', {rows: 6, spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----'}),
+    'The backend’s certificate must chain to one of these. Empty: the system’s trust store.',
+  );
   const save = h('button', {type: 'submit', class: 'button primary'}, 'Save');
   const reset = h('button', {type: 'reset', class: 'button'}, 'Clear');
   const form = h(
@@ -52,7 +87,11 @@ export function renderBackends({view, signal, setTitle, notice}) {
   async function remove(backendId) {
     const yes = await confirmDialog({
       title: `Delete backend ${backendId}?`,
-      body: h('p', {}, 'Its TLS settings no longer apply; matching APIs fall back to full validation against the system store.'),
+      body: h(
+        'p',
+        {},
+        'Its TLS settings no longer apply; matching APIs fall back to full validation against the system store.',
+      ),
       confirmLabel: 'Yes, delete',
     });
     if (!yes) return;
@@ -77,7 +116,18 @@ export function renderBackends({view, signal, setTitle, notice}) {
     if (signal.aborted) return;
     backends.sort((a, b) => a.name.localeCompare(b.name));
     if (backends.length === 0) {
-      replace(body, h('tr', {class: 'placeholder'}, h('td', {colspan: 6}, 'No backends yet: every backend certificate is checked in full against the system store.')));
+      replace(
+        body,
+        h(
+          'tr',
+          {class: 'placeholder'},
+          h(
+            'td',
+            {colspan: 6},
+            'No backends yet: every backend certificate is checked in full against the system store.',
+          ),
+        ),
+      );
       return;
     }
     replace(
@@ -95,8 +145,26 @@ export function renderBackends({view, signal, setTitle, notice}) {
           h(
             'td',
             {class: 'row-actions'},
-            h('button', {type: 'button', class: 'button small', 'aria-label': `Edit ${b.name}`, onclick: () => edit(b)}, 'Edit'),
-            h('button', {type: 'button', class: 'button small danger-quiet', 'aria-label': `Delete ${b.name}`, onclick: () => remove(b.name)}, 'Delete'),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'button small',
+                'aria-label': `Edit ${b.name}`,
+                onclick: () => edit(b),
+              },
+              'Edit',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'button small danger-quiet',
+                'aria-label': `Delete ${b.name}`,
+                onclick: () => remove(b.name),
+              },
+              'Delete',
+            ),
           ),
         );
       }),
@@ -108,7 +176,10 @@ export function renderBackends({view, signal, setTitle, notice}) {
     const backendId = id.control.value.trim();
     const properties = {
       url: url.control.value.trim(),
-      tls: {validateCertificateChain: chain.control.checked, validateCertificateName: name.control.checked},
+      tls: {
+        validateCertificateChain: chain.control.checked,
+        validateCertificateName: name.control.checked,
+      },
     };
     const pem = ca.control.value.trim();
     if (pem) properties.caCertificate = `${pem}\n`;
@@ -127,7 +198,20 @@ export function renderBackends({view, signal, setTitle, notice}) {
 
   replace(
     view,
-    h('div', {class: 'page-head'}, h('div', {}, h('h1', {id: 'backends-title'}, 'Backends'), h('p', {class: 'lede'}, 'How the gateway checks the certificates of the backends it connects to.'))),
+    h(
+      'div',
+      {class: 'page-head'},
+      h(
+        'div',
+        {},
+        h('h1', {id: 'backends-title'}, 'Backends'),
+        h(
+          'p',
+          {class: 'lede'},
+          'How the gateway checks the certificates of the backends it connects to.',
+        ),
+      ),
+    ),
     note.nodes,
     h(
       'div',
@@ -135,7 +219,18 @@ export function renderBackends({view, signal, setTitle, notice}) {
       h(
         'table',
         {'aria-labelledby': 'backends-title', class: 'list'},
-        h('thead', {}, h('tr', {}, ['ID', 'URL', 'Chain validation', 'Name validation', 'CA certificates'].map((t) => h('th', {scope: 'col'}, t)), h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Actions')))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['ID', 'URL', 'Chain validation', 'Name validation', 'CA certificates'].map((t) =>
+              h('th', {scope: 'col'}, t),
+            ),
+            h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Actions')),
+          ),
+        ),
         body,
       ),
     ),

@@ -3,7 +3,18 @@
 // that an API's policy uses cannot be deleted; the gateway says which APIs.
 
 import * as api from './api.js';
-import {cell, confirmDialog, daysUntil, describeError, field, h, isoDate, messages, replace, ID_PATTERN} from './dom.js';
+import {
+  cell,
+  confirmDialog,
+  daysUntil,
+  describeError,
+  field,
+  h,
+  isoDate,
+  messages,
+  replace,
+  ID_PATTERN,
+} from './dom.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -33,7 +44,14 @@ function readAsBase64(file) {
 function uploadForm(note, onUploaded, existingIds) {
   const id = field(
     'Certificate ID',
-    h('input', {type: 'text', required: true, pattern: ID_PATTERN, maxlength: 80, spellcheck: 'false', autocomplete: 'off'}),
+    h('input', {
+      type: 'text',
+      required: true,
+      pattern: ID_PATTERN,
+      maxlength: 80,
+      spellcheck: 'false',
+      autocomplete: 'off',
+    }),
     'Letters, digits, ".", "_" or "-", starting with a letter or digit. Policies name it: certificate-id="…". An existing ID is replaced (rotation).',
   );
   const file = field(
@@ -41,7 +59,11 @@ function uploadForm(note, onUploaded, existingIds) {
     h('input', {type: 'file', required: true, accept: '.pfx,.p12,application/x-pkcs12'}),
     'A PKCS#12 file with the certificate and its private key.',
   );
-  const password = field('Password', h('input', {type: 'password', autocomplete: 'off'}), 'Empty when the file has none.');
+  const password = field(
+    'Password',
+    h('input', {type: 'password', autocomplete: 'off'}),
+    'Empty when the file has none.',
+  );
   const upload = h('button', {type: 'submit', class: 'button primary'}, 'Upload');
   const cancel = h('button', {type: 'button', class: 'button'}, 'Cancel');
   const form = h(
@@ -60,7 +82,11 @@ function uploadForm(note, onUploaded, existingIds) {
     form.setAttribute('aria-busy', 'true');
     try {
       const data = await readAsBase64(chosen);
-      const {certificate} = await api.uploadCertificate(certificateId, data, password.control.value);
+      const {certificate} = await api.uploadCertificate(
+        certificateId,
+        data,
+        password.control.value,
+      );
       password.control.value = '';
       form.reset();
       onUploaded(certificate, existingIds().includes(certificateId));
@@ -89,7 +115,16 @@ function certificateRow(certificate, onDelete) {
     h(
       'td',
       {class: 'row-actions'},
-      h('button', {type: 'button', class: 'button small danger-quiet', 'aria-label': `Delete ${name}`, onclick: () => onDelete(name)}, 'Delete'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button small danger-quiet',
+          'aria-label': `Delete ${name}`,
+          onclick: () => onDelete(name),
+        },
+        'Delete',
+      ),
     ),
   );
 }
@@ -99,7 +134,16 @@ export function renderCertificates({view, signal, setTitle, notice}) {
   const note = messages();
   let certificates = [];
   const body = h('tbody', {}, h('tr', {class: 'placeholder'}, h('td', {colspan: 5}, 'Loading…')));
-  const addButton = h('button', {type: 'button', class: 'button primary', 'aria-expanded': 'false', 'aria-controls': 'add-certificate'}, 'Add certificate');
+  const addButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button primary',
+      'aria-expanded': 'false',
+      'aria-controls': 'add-certificate',
+    },
+    'Add certificate',
+  );
 
   async function load() {
     try {
@@ -112,16 +156,30 @@ export function renderCertificates({view, signal, setTitle, notice}) {
     if (signal.aborted) return;
     certificates.sort((a, b) => a.name.localeCompare(b.name));
     if (certificates.length === 0) {
-      replace(body, h('tr', {class: 'placeholder'}, h('td', {colspan: 5}, 'No certificates yet. Upload a PFX with “Add certificate”.')));
+      replace(
+        body,
+        h(
+          'tr',
+          {class: 'placeholder'},
+          h('td', {colspan: 5}, 'No certificates yet. Upload a PFX with “Add certificate”.'),
+        ),
+      );
       return;
     }
-    replace(body, certificates.map((c) => certificateRow(c, remove)));
+    replace(
+      body,
+      certificates.map((c) => certificateRow(c, remove)),
+    );
   }
 
   async function remove(id) {
     const yes = await confirmDialog({
       title: `Delete certificate ${id}?`,
-      body: h('p', {}, 'The gateway forgets the certificate and its private key. APIs cannot use it any more.'),
+      body: h(
+        'p',
+        {},
+        'The gateway forgets the certificate and its private key. APIs cannot use it any more.',
+      ),
       confirmLabel: 'Yes, delete',
     });
     if (!yes) return;
@@ -133,7 +191,11 @@ export function renderCertificates({view, signal, setTitle, notice}) {
       if (error.code === 'CertificateInUse') {
         note.error(
           describeError(error, `${id} is in use:`),
-          h('p', {class: 'hint-line'}, 'Choose another client certificate (or None) on those APIs first, then delete it.'),
+          h(
+            'p',
+            {class: 'hint-line'},
+            'Choose another client certificate (or None) on those APIs first, then delete it.',
+          ),
         );
       } else note.error(describeError(error, `Could not delete ${id}:`));
     }
@@ -144,7 +206,9 @@ export function renderCertificates({view, signal, setTitle, notice}) {
     (certificate, replaced) => {
       toggleForm(false);
       const p = certificate?.properties || {};
-      note.ok(`${replaced ? 'Replaced' : 'Uploaded'} ${certificate?.name}: ${p.subject ?? ''}, thumbprint ${p.thumbprint ?? ''}.`);
+      note.ok(
+        `${replaced ? 'Replaced' : 'Uploaded'} ${certificate?.name}: ${p.subject ?? ''}, thumbprint ${p.thumbprint ?? ''}.`,
+      );
       load();
     },
     () => certificates.map((c) => c.name),
@@ -170,7 +234,16 @@ export function renderCertificates({view, signal, setTitle, notice}) {
     h(
       'div',
       {class: 'page-head'},
-      h('div', {}, h('h1', {id: 'certificates-title'}, 'Certificates'), h('p', {class: 'lede'}, 'Client certificates the gateway presents to backends over mTLS, chosen per API in its policy.')),
+      h(
+        'div',
+        {},
+        h('h1', {id: 'certificates-title'}, 'Certificates'),
+        h(
+          'p',
+          {class: 'lede'},
+          'Client certificates the gateway presents to backends over mTLS, chosen per API in its policy.',
+        ),
+      ),
       addButton,
     ),
     note.nodes,
@@ -181,7 +254,20 @@ export function renderCertificates({view, signal, setTitle, notice}) {
       h(
         'table',
         {'aria-labelledby': 'certificates-title', class: 'list'},
-        h('thead', {}, h('tr', {}, ['ID', 'Subject', 'Thumbprint', 'Expires'].map((t) => h('th', {scope: 'col'}, t)), h('th', {scope: 'col', class: 'visually-hidden-col'}, h('span', {class: 'visually-hidden'}, 'Actions')))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['ID', 'Subject', 'Thumbprint', 'Expires'].map((t) => h('th', {scope: 'col'}, t)),
+            h(
+              'th',
+              {scope: 'col', class: 'visually-hidden-col'},
+              h('span', {class: 'visually-hidden'}, 'Actions'),
+            ),
+          ),
+        ),
         body,
       ),
     ),

@@ -47,22 +47,52 @@ export function barChart({label, rows, max, unit = ''}) {
       const y = i * ROW + 2;
       const middle = y + ROW / 2;
       svg.append(
-        s('text', {x: 0, y: middle, 'dominant-baseline': 'central', class: 'bar-label'}, fit(row.label, labelWidth)),
-        s('rect', {x: barStart, y: middle - BAR / 2, width: barSpan, height: BAR, rx: 3, class: 'track'}),
+        s(
+          'text',
+          {x: 0, y: middle, 'dominant-baseline': 'central', class: 'bar-label'},
+          fit(row.label, labelWidth),
+        ),
+        s('rect', {
+          x: barStart,
+          y: middle - BAR / 2,
+          width: barSpan,
+          height: BAR,
+          rx: 3,
+          class: 'track',
+        }),
       );
       let x = barStart;
       for (const segment of row.segments) {
         const w = (Math.min(segment.value, scaleMax) / scaleMax) * barSpan;
         if (w <= 0) continue;
         svg.append(
-          s('rect', {x, y: middle - BAR / 2, width: Math.max(w, 2), height: BAR, rx: 3, class: `seg ${segment.kind}`},
-            s('title', {}, `${segment.name}: ${formatCount(segment.value)}${unit}`)),
+          s(
+            'rect',
+            {
+              x,
+              y: middle - BAR / 2,
+              width: Math.max(w, 2),
+              height: BAR,
+              rx: 3,
+              class: `seg ${segment.kind}`,
+            },
+            s('title', {}, `${segment.name}: ${formatCount(segment.value)}${unit}`),
+          ),
         );
         x += w;
       }
       svg.append(
-        s('text', {x: width - 2, y: middle, 'dominant-baseline': 'central', 'text-anchor': 'end', class: 'bar-value'},
-          row.note ?? `${formatCount(totals[i])}${unit}`),
+        s(
+          'text',
+          {
+            x: width - 2,
+            y: middle,
+            'dominant-baseline': 'central',
+            'text-anchor': 'end',
+            class: 'bar-value',
+          },
+          row.note ?? `${formatCount(totals[i])}${unit}`,
+        ),
       );
     });
     return svg;
@@ -84,6 +114,8 @@ export function legend(items) {
   return h(
     'ul',
     {class: 'legend'},
-    items.map((item) => h('li', {}, h('span', {class: `swatch ${item.kind}`, 'aria-hidden': 'true'}), item.name)),
+    items.map((item) =>
+      h('li', {}, h('span', {class: `swatch ${item.kind}`, 'aria-hidden': 'true'}), item.name),
+    ),
   );
 }

@@ -81,7 +81,15 @@ export function poolsByKey(samples) {
   for (const s of samples) {
     const field = fields[s.name];
     if (!field || s.labels.key === undefined) continue;
-    const entry = byKey.get(s.labels.key) || {key: s.labels.key, open: 0, idle: 0, hits: 0, misses: 0, connects: 0, failures: 0};
+    const entry = byKey.get(s.labels.key) || {
+      key: s.labels.key,
+      open: 0,
+      idle: 0,
+      hits: 0,
+      misses: 0,
+      connects: 0,
+      failures: 0,
+    };
     entry[field] = s.value;
     byKey.set(s.labels.key, entry);
   }
@@ -92,7 +100,8 @@ export function poolsByKey(samples) {
 export function certificateExpiry(samples) {
   const expiry = new Map();
   for (const s of samples) {
-    if (s.name === 'ringgate_certificate_expiry_timestamp_seconds' && s.labels.id) expiry.set(s.labels.id, s.value);
+    if (s.name === 'ringgate_certificate_expiry_timestamp_seconds' && s.labels.id)
+      expiry.set(s.labels.id, s.value);
   }
   return expiry;
 }

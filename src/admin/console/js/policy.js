@@ -8,7 +8,10 @@ export const EMPTY_POLICY = '<policies><inbound/></policies>';
 
 function parse(xml) {
   const doc = new DOMParser().parseFromString(xml || EMPTY_POLICY, 'application/xml');
-  if (doc.getElementsByTagName('parsererror').length > 0 || doc.documentElement.nodeName !== 'policies') {
+  if (
+    doc.getElementsByTagName('parsererror').length > 0 ||
+    doc.documentElement.nodeName !== 'policies'
+  ) {
     throw new Error('the stored policy is not a <policies> document the console can edit');
   }
   return doc;
@@ -31,7 +34,8 @@ export function clientCertificate(xml) {
   }
   const element = certificateElements(doc)[0];
   if (!element) return null;
-  if (element.hasAttribute('certificate-id')) return {certificateId: element.getAttribute('certificate-id')};
+  if (element.hasAttribute('certificate-id'))
+    return {certificateId: element.getAttribute('certificate-id')};
   if (element.hasAttribute('thumbprint')) return {thumbprint: element.getAttribute('thumbprint')};
   return null;
 }
@@ -79,17 +83,32 @@ function renderNode(node, depth, out) {
   if (node.nodeType !== Node.ELEMENT_NODE) return;
   const open = [h('span', {class: 'xml-tag'}, `<${node.nodeName}`)];
   for (const attribute of node.attributes) {
-    const value = attribute.value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
-    open.push(' ', h('span', {class: 'xml-attr'}, attribute.name), '=', h('span', {class: 'xml-value'}, `"${value}"`));
+    const value = attribute.value
+      .replaceAll('&', '&amp;')
+      .replaceAll('"', '&quot;')
+      .replaceAll('<', '&lt;');
+    open.push(
+      ' ',
+      h('span', {class: 'xml-attr'}, attribute.name),
+      '=',
+      h('span', {class: 'xml-value'}, `"${value}"`),
+    );
   }
-  const children = [...node.childNodes].filter((c) => c.nodeType !== Node.TEXT_NODE || c.nodeValue.trim());
+  const children = [...node.childNodes].filter(
+    (c) => c.nodeType !== Node.TEXT_NODE || c.nodeValue.trim(),
+  );
   if (children.length === 0) {
     out.push(pad, ...open, h('span', {class: 'xml-tag'}, ' />'), '\n');
     return;
   }
   if (children.length === 1 && children[0].nodeType === Node.TEXT_NODE) {
     const text = children[0].nodeValue.trim().replaceAll('&', '&amp;').replaceAll('<', '&lt;');
-    out.push(pad, ...open, h('span', {class: 'xml-tag'}, '>'), h('span', {class: 'xml-text'}, text));
+    out.push(
+      pad,
+      ...open,
+      h('span', {class: 'xml-tag'}, '>'),
+      h('span', {class: 'xml-text'}, text),
+    );
     out.push(h('span', {class: 'xml-tag'}, `</${node.nodeName}>`), '\n');
     return;
   }
@@ -113,6 +132,8 @@ export function policyView(xml) {
   }
   const out = [];
   renderNode(doc.documentElement, 0, out);
-  code.append(...out.map((part) => (typeof part === 'string' ? document.createTextNode(part) : part)));
+  code.append(
+    ...out.map((part) => (typeof part === 'string' ? document.createTextNode(part) : part)),
+  );
   return pre;
 }

@@ -19,13 +19,21 @@ const CLASSES = [
 ];
 
 function tile(label, value, note) {
-  return h('div', {class: 'tile'}, h('div', {class: 'tile-value'}, value), h('div', {class: 'tile-label'}, label), note ? h('div', {class: 'tile-note'}, note) : null);
+  return h(
+    'div',
+    {class: 'tile'},
+    h('div', {class: 'tile-value'}, value),
+    h('div', {class: 'tile-label'}, label),
+    note ? h('div', {class: 'tile-note'}, note) : null,
+  );
 }
 
 // "https://127.0.0.1:9443 verify=chain+name cert=ABC…" → its parts.
 export function describePoolKey(key, certificateByThumbprint) {
   const [origin, ...rest] = key.split(' ');
-  const parts = Object.fromEntries(rest.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  const parts = Object.fromEntries(
+    rest.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  );
   const certificate = parts.cert ? certificateByThumbprint.get(parts.cert) : undefined;
   return {origin, sni: parts.sni, verify: parts.verify, thumbprint: parts.cert, certificate};
 }
@@ -33,18 +41,29 @@ export function describePoolKey(key, certificateByThumbprint) {
 function requestsSection(samples) {
   const rows = requestsByApi(samples).map((r) => ({
     label: r.api,
-    segments: CLASSES.filter((c) => r.classes[c.key]).map((c) => ({value: r.classes[c.key], kind: c.kind, name: c.name})),
+    segments: CLASSES.filter((c) => r.classes[c.key]).map((c) => ({
+      value: r.classes[c.key],
+      kind: c.kind,
+      name: c.name,
+    })),
   }));
   if (rows.length === 0) return h('p', {class: 'muted'}, 'No API has been called yet.');
-  return [barChart({label: 'Requests per API, by status class', rows}), legend(CLASSES.slice(0, 4))];
+  return [
+    barChart({label: 'Requests per API, by status class', rows}),
+    legend(CLASSES.slice(0, 4)),
+  ];
 }
 
 function poolsSection(samples, certificates) {
   const byThumbprint = new Map(certificates.map((c) => [c.properties?.thumbprint, c.name]));
-  const pools = poolsByKey(samples).map((p) => ({...p, parts: describePoolKey(p.key, byThumbprint)}));
+  const pools = poolsByKey(samples).map((p) => ({
+    ...p,
+    parts: describePoolKey(p.key, byThumbprint),
+  }));
   if (pools.length === 0) return h('p', {class: 'muted'}, 'No backend pools yet.');
   const host = (origin) => origin.replace(/^https?:\/\//, '');
-  const name = (p) => `${host(p.parts.origin)}${p.parts.certificate ? ` · ${p.parts.certificate}` : p.parts.thumbprint ? ' · cert' : ''}`;
+  const name = (p) =>
+    `${host(p.parts.origin)}${p.parts.certificate ? ` · ${p.parts.certificate}` : p.parts.thumbprint ? ' · cert' : ''}`;
   const chart = barChart({
     label: 'Backend connections per pool key: busy and idle',
     rows: pools.map((p) => ({
@@ -59,7 +78,17 @@ function poolsSection(samples, certificates) {
   const table = h(
     'table',
     {class: 'list compact', 'aria-label': 'Pool connections per key'},
-    h('thead', {}, h('tr', {}, ['Pool key', 'Open', 'Idle', 'Hits', 'Misses', 'Failed connects'].map((t) => h('th', {scope: 'col'}, t)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Pool key', 'Open', 'Idle', 'Hits', 'Misses', 'Failed connects'].map((t) =>
+          h('th', {scope: 'col'}, t),
+        ),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -70,12 +99,19 @@ function poolsSection(samples, certificates) {
           cell(
             'Pool key',
             [
-            h('code', {}, p.parts.origin),
-            p.parts.sni ? h('div', {class: 'muted'}, `SNI ${p.parts.sni}`) : null,
-            p.parts.verify ? h('div', {class: 'muted'}, `verify ${p.parts.verify}`) : null,
-            p.parts.thumbprint
-              ? h('div', {class: 'muted'}, 'client certificate ', p.parts.certificate ? h('code', {}, p.parts.certificate) : h('code', {class: 'thumbprint'}, p.parts.thumbprint))
-              : null,
+              h('code', {}, p.parts.origin),
+              p.parts.sni ? h('div', {class: 'muted'}, `SNI ${p.parts.sni}`) : null,
+              p.parts.verify ? h('div', {class: 'muted'}, `verify ${p.parts.verify}`) : null,
+              p.parts.thumbprint
+                ? h(
+                    'div',
+                    {class: 'muted'},
+                    'client certificate ',
+                    p.parts.certificate
+                      ? h('code', {}, p.parts.certificate)
+                      : h('code', {class: 'thumbprint'}, p.parts.thumbprint),
+                  )
+                : null,
             ],
             'wrap stack',
           ),
@@ -88,7 +124,14 @@ function poolsSection(samples, certificates) {
       ),
     ),
   );
-  return [chart, legend([{kind: 'busy', name: 'busy'}, {kind: 'idle', name: 'idle'}]), h('div', {class: 'table-wrap'}, table)];
+  return [
+    chart,
+    legend([
+      {kind: 'busy', name: 'busy'},
+      {kind: 'idle', name: 'idle'},
+    ]),
+    h('div', {class: 'table-wrap'}, table),
+  ];
 }
 
 function expirySection(certificates) {
@@ -97,7 +140,11 @@ function expirySection(certificates) {
     .filter((x) => x.days < EXPIRY_WARNING_DAYS)
     .sort((a, b) => a.days - b.days);
   if (soon.length === 0) {
-    return h('p', {class: 'muted'}, `None: every certificate is valid for at least ${EXPIRY_WARNING_DAYS} more days.`);
+    return h(
+      'p',
+      {class: 'muted'},
+      `None: every certificate is valid for at least ${EXPIRY_WARNING_DAYS} more days.`,
+    );
   }
   const chart = barChart({
     label: `Days left of the next ${EXPIRY_WARNING_DAYS}`,
@@ -110,8 +157,19 @@ function expirySection(certificates) {
   });
   const list = h(
     'table',
-    {class: 'list compact', 'aria-label': `Certificates expiring within ${EXPIRY_WARNING_DAYS} days`},
-    h('thead', {}, h('tr', {}, ['ID', 'Subject', 'Expires'].map((t) => h('th', {scope: 'col'}, t)))),
+    {
+      class: 'list compact',
+      'aria-label': `Certificates expiring within ${EXPIRY_WARNING_DAYS} days`,
+    },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['ID', 'Subject', 'Expires'].map((t) => h('th', {scope: 'col'}, t)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -132,14 +190,22 @@ function expirySection(certificates) {
 export function renderStatus({view, signal, setTitle}) {
   setTitle('Status');
   const note = messages();
-  const tiles = h('div', {class: 'tiles'}, tile('Requests', '…'), tile('APIs', '…'), tile('Open backend connections', '…'), tile('Certificates', '…'));
+  const tiles = h(
+    'div',
+    {class: 'tiles'},
+    tile('Requests', '…'),
+    tile('APIs', '…'),
+    tile('Open backend connections', '…'),
+    tile('Certificates', '…'),
+  );
   const requests = h('div', {class: 'section-body'}, h('p', {class: 'muted'}, 'Loading…'));
   const pools = h('div', {class: 'section-body'}, h('p', {class: 'muted'}, 'Loading…'));
   const expiring = h('div', {class: 'section-body'}, h('p', {class: 'muted'}, 'Loading…'));
   const updated = h('p', {class: 'updated muted', 'aria-live': 'off'}, ' ');
   const refresh = h('button', {type: 'button', class: 'button'}, 'Refresh');
 
-  const section = (id, title, body) => h('section', {class: 'card', 'aria-labelledby': id}, h('h2', {id}, title), body);
+  const section = (id, title, body) =>
+    h('section', {class: 'card', 'aria-labelledby': id}, h('h2', {id}, title), body);
 
   async function load() {
     let samples;
@@ -157,14 +223,23 @@ export function renderStatus({view, signal, setTitle}) {
     }
     if (signal.aborted) return;
     note.clear();
-    const expiringCount = certificates.filter((c) => daysUntil(c.properties?.expirationDate) < EXPIRY_WARNING_DAYS).length;
-    const allRequests = samples.find((x) => x.name === 'ringgate_requests_total' && x.labels.api === '' && x.labels.class === 'all');
+    const expiringCount = certificates.filter(
+      (c) => daysUntil(c.properties?.expirationDate) < EXPIRY_WARNING_DAYS,
+    ).length;
+    const allRequests = samples.find(
+      (x) =>
+        x.name === 'ringgate_requests_total' && x.labels.api === '' && x.labels.class === 'all',
+    );
     replace(
       tiles,
       tile('Requests', (allRequests?.value ?? 0).toLocaleString('en-US')),
       tile('APIs', String(apis.length)),
       tile('Open backend connections', String(total(samples, 'ringgate_pool_open_connections'))),
-      tile('Certificates', String(certificates.length), expiringCount ? `${expiringCount} expiring soon` : null),
+      tile(
+        'Certificates',
+        String(certificates.length),
+        expiringCount ? `${expiringCount} expiring soon` : null,
+      ),
     );
     replace(requests, requestsSection(samples));
     replace(pools, poolsSection(samples, certificates));
@@ -187,7 +262,11 @@ export function renderStatus({view, signal, setTitle}) {
       'div',
       {class: 'columns'},
       section('requests-title', 'Requests per API', requests),
-      section('expiring-title', `Certificates expiring within ${EXPIRY_WARNING_DAYS} days`, expiring),
+      section(
+        'expiring-title',
+        `Certificates expiring within ${EXPIRY_WARNING_DAYS} days`,
+        expiring,
+      ),
     ),
     section('pools-title', 'Backend pool connections per key', pools),
   );
