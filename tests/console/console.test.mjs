@@ -360,9 +360,12 @@ describe('the seed flow', () => {
     await shoot(page, 'certificates-delete-refused');
   });
 
+  step('the refusal links to the API that uses the certificate', async () => {
+    await page.getByRole('alert').getByRole('link', {name: API_ID, exact: true}).click();
+    await page.getByRole('heading', {level: 1, name: `API ${API_ID}`}).waitFor();
+  });
+
   step('with the client certificate set to None the backend sees none', async () => {
-    await goTo(page, 'APIs');
-    await row(page, API_ID).getByRole('link', {name: API_ID}).click();
     const select = page.getByLabel('Client certificate');
     await waitFor('the API page', async () => (await select.inputValue()) === CERT_ID);
     await select.selectOption({label: 'None'});

@@ -102,6 +102,34 @@ function uploadForm(note, onUploaded, existingIds) {
   return {form, cancel, first: id.control};
 }
 
+// The refusal to delete a certificate that policies use: the gateway's
+// message, and each API it names as a link to the page where its client
+// certificate is chosen.
+function inUse(id, error) {
+  const apis = [
+    ...new Set(
+      error.details
+        .map((d) => /^\/?apis\/([A-Za-z0-9._-]+)/.exec(d.target || '')?.[1])
+        .filter(Boolean),
+    ),
+  ];
+  if (apis.length === 0) return describeError(error, `${id} is in use:`);
+  const links = apis.flatMap((api, i) => [
+    i > 0 ? ', ' : '',
+    h('a', {href: `#/apis/${encodeURIComponent(api)}`}, api),
+  ]);
+  return [
+    h('p', {}, h('strong', {}, `${id} is in use:`), ' ', error.message),
+    h(
+      'p',
+      {class: 'hint-line'},
+      `Used by the API${apis.length > 1 ? 's' : ''} `,
+      links,
+      '. Choose another client certificate (or None) there first, then delete it.',
+    ),
+  ];
+}
+
 function certificateRow(certificate, onDelete) {
   const p = certificate.properties || {};
   const name = certificate.name;
@@ -188,16 +216,8 @@ export function renderCertificates({view, signal, setTitle, notice}) {
       note.ok(`Deleted certificate ${id}.`);
       await load();
     } catch (error) {
-      if (error.code === 'CertificateInUse') {
-        note.error(
-          describeError(error, `${id} is in use:`),
-          h(
-            'p',
-            {class: 'hint-line'},
-            'Choose another client certificate (or None) on those APIs first, then delete it.',
-          ),
-        );
-      } else note.error(describeError(error, `Could not delete ${id}:`));
+      if (error.code === 'CertificateInUse') note.error(inUse(id, error));
+      else note.error(describeError(error, `Could not delete ${id}:`));
     }
   }
 
