@@ -119,16 +119,18 @@ export function messages() {
 }
 
 // The parts of an error for messages().error: its message and, when the
-// server listed details, each one as "target: message".
+// server listed details that say more than the message, each one as
+// "target: message".
 export function describeError(error, context) {
   const lines = [h('p', {}, h('strong', {}, context), ' ', error.message)];
-  if (error.details && error.details.length > 0) {
+  const details = (error.details || []).filter((d) => d.message && d.message !== error.message);
+  if (details.length > 0) {
     lines.push(
       h(
         'ul',
         {},
-        error.details.map((d) =>
-          h('li', {}, d.target ? [h('code', {}, d.target), ': '] : null, d.message || ''),
+        details.map((d) =>
+          h('li', {}, d.target ? [h('code', {}, d.target), ': '] : null, d.message),
         ),
       ),
     );
