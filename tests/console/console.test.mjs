@@ -83,6 +83,18 @@ async function shoot(page, name) {
   await settle(page);
 }
 
+// A wide screenshot cut below the page's content, for the README.
+async function readmeShot(page, name) {
+  const bottom = await page.evaluate(
+    () => document.querySelector('main').getBoundingClientRect().bottom,
+  );
+  const height = Math.min(WIDE.height, Math.ceil(bottom));
+  await page.screenshot({
+    path: path.join(SHOTS, name),
+    clip: {x: 0, y: 0, width: WIDE.width, height},
+  });
+}
+
 async function signIn(page) {
   await page.goto(`${gateway.baseUrl}/`);
   await page.getByLabel('Admin token').fill(gateway.token);
@@ -184,7 +196,7 @@ describe('the seed flow', () => {
   });
 
   step('an upload with a wrong password is refused in an alert', async () => {
-    await uploadCertificate(page, CERT_ID, pki.orders.pfx, 'not-the-password');
+    await uploadCertificate(page, CERT_ID, pki.partner.pfx, 'not-the-password');
     const alert = page.getByRole('alert');
     await alert.waitFor();
     assert.match(await alert.innerText(), /password/i);
@@ -201,12 +213,20 @@ describe('the seed flow', () => {
   });
 
   step('an uploaded PFX is listed with the thumbprint openssl computes', async () => {
-    await uploadCertificate(page, CERT_ID, pki.orders.pfx, pki.orders.password);
+    await uploadCertificate(page, CERT_ID, pki.partner.pfx, pki.partner.password);
     await row(page, CERT_ID).waitFor();
     const text = await row(page, CERT_ID).innerText();
-    assert.ok(text.includes(pki.orders.thumbprint), `${text} lacks ${pki.orders.thumbprint}`);
-    assert.match(text, /orders-client\.example/);
+    assert.ok(text.includes(pki.partner.thumbprint), `${text} lacks ${pki.partner.thumbprint}`);
+    assert.match(text, /partner-client\.example/);
     assert.equal(await page.getByRole('alert').count(), 0);
+  });
+
+  step('a certificate expiring within 30 days is marked "expires soon"', async () => {
+    await uploadCertificate(page, SOON_ID, pki.soon.pfx, pki.soon.password);
+    await row(page, SOON_ID).waitFor();
+    assert.match(await row(page, SOON_ID).innerText(), /expires soon/);
+    assert.doesNotMatch(await row(page, CERT_ID).innerText(), /expires soon/);
+    await readmeShot(page, 'readme-certificates.png');
   });
 
   step('a certificate whose subject is markup is shown as text and runs nothing', async () => {
@@ -223,15 +243,7 @@ describe('the seed flow', () => {
     assert.equal(await page.locator('main img').count(), 0);
     assert.deepEqual(dialogs, []);
     page.off('dialog', onDialog);
-  });
-
-  step('a certificate expiring within 30 days is marked "expires soon"', async () => {
-    await uploadCertificate(page, SOON_ID, pki.soon.pfx, pki.soon.password);
-    await row(page, SOON_ID).waitFor();
-    assert.match(await row(page, SOON_ID).innerText(), /expires soon/);
-    assert.doesNotMatch(await row(page, CERT_ID).innerText(), /expires soon/);
     await shoot(page, 'certificates');
-    await page.screenshot({path: path.join(SHOTS, 'readme-certificates.png')});
   });
 
   step('a backend saved in the form is listed with its validation settings', async () => {
@@ -275,14 +287,14 @@ describe('the seed flow', () => {
       );
       const labels = await select.locator('option').allTextContents();
       assert.equal(labels[0], 'None');
-      assert.ok(labels.includes(`${CERT_ID} (${pki.orders.thumbprint})`), labels.join(' | '));
+      assert.ok(labels.includes(`${CERT_ID} (${pki.partner.thumbprint})`), labels.join(' | '));
     },
   );
 
   step('choosing the client certificate writes it into the API policy', async () => {
     await page
       .getByLabel('Client certificate')
-      .selectOption({label: `${CERT_ID} (${pki.orders.thumbprint})`});
+      .selectOption({label: `${CERT_ID} (${pki.partner.thumbprint})`});
     await page.getByRole('button', {name: 'Save'}).click();
     await page.getByRole('status').filter({hasText: 'Saved'}).waitFor();
     assert.match(
@@ -295,7 +307,7 @@ describe('the seed flow', () => {
       new RegExp(`<authentication-certificate certificate-id="${CERT_ID}"\\s*/>`),
     );
     await shoot(page, 'api');
-    await page.screenshot({path: path.join(SHOTS, 'readme-api.png')});
+    await readmeShot(page, 'readme-api.png');
   });
 
   step('the APIs list shows each API with its client certificate', async () => {
@@ -314,7 +326,7 @@ describe('the seed flow', () => {
       return r.status === 200 && r;
     });
     const fingerprint = /client-fingerprint=([0-9a-f]+)/i.exec(answer.body)?.[1];
-    assert.equal(fingerprint?.toUpperCase(), pki.orders.thumbprint, answer.body);
+    assert.equal(fingerprint?.toUpperCase(), pki.partner.thumbprint, answer.body);
     assert.match(answer.body, /uri=\/api\/hello/);
   });
 

@@ -104,7 +104,7 @@ export function makePki(dir) {
     serverCert: `${server}.crt`,
     serverKey: `${server}.key`,
     // The seed flow's certificate: valid for a year.
-    orders: clientPfx(dir, 'orders', 'orders-client.example', 365),
+    partner: clientPfx(dir, 'partner', 'partner-client.example', 365),
     // A subject that is markup: must be shown as text.
     markup: clientPfx(dir, 'markup', '<img src=x onerror=alert(1)>', 365),
     // Valid for 10 more days: "expires soon".
