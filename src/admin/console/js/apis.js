@@ -241,7 +241,7 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
     h('option', {value: ''}, 'Loading…'),
   );
   const save = h('button', {type: 'submit', class: 'button primary', disabled: true}, 'Save');
-  const chosenFacts = h('dl', {class: 'facts chosen', 'aria-label': 'Selected certificate'});
+  const chosenBox = h('div', {class: 'chosen'}, h('p', {class: 'muted'}, 'Loading…'));
   let certificates = [];
   const policyBox = h('div', {class: 'policy'}, h('p', {class: 'muted'}, 'Loading…'));
   const deleteButton = h('button', {type: 'button', class: 'button danger-quiet'}, 'Delete API');
@@ -261,24 +261,32 @@ export function renderApi({view, params, signal, setTitle, navigate, notice}) {
         'Presented on the pooled mTLS connections to the service URL. Saving writes it into the policy.',
       ),
     ),
-    chosenFacts,
+    chosenBox,
     h('div', {class: 'actions'}, save),
   );
   select.setAttribute('aria-describedby', 'client-certificate-hint');
 
+  // What the selected certificate is, in a box whose height does not
+  // change with the choice.
   function showChosen() {
     const c = certificates.find((x) => x.name === select.value);
-    chosenFacts.hidden = !c;
-    if (!c) return;
+    if (!c) {
+      replace(chosenBox, h('p', {class: 'muted'}, 'No client certificate: the backend gets none.'));
+      return;
+    }
     const p = c.properties || {};
     replace(
-      chosenFacts,
-      h('dt', {}, 'Subject'),
-      h('dd', {}, p.subject ?? ''),
-      h('dt', {}, 'Thumbprint'),
-      h('dd', {}, h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
-      h('dt', {}, 'Expires'),
-      h('dd', {}, p.expirationDate ? expiryCell(p.expirationDate) : ''),
+      chosenBox,
+      h(
+        'dl',
+        {class: 'facts', 'aria-label': 'Selected certificate'},
+        h('dt', {}, 'Subject'),
+        h('dd', {}, p.subject ?? ''),
+        h('dt', {}, 'Thumbprint'),
+        h('dd', {}, h('code', {class: 'thumbprint'}, p.thumbprint ?? '')),
+        h('dt', {}, 'Expires'),
+        h('dd', {}, p.expirationDate ? expiryCell(p.expirationDate) : ''),
+      ),
     );
   }
   select.addEventListener('change', showChosen);

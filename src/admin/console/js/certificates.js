@@ -41,7 +41,7 @@ function readAsBase64(file) {
   });
 }
 
-function uploadForm(note, onUploaded, existingIds) {
+function uploadForm(note, onUploaded) {
   const id = field(
     'Certificate ID',
     h('input', {
@@ -82,14 +82,14 @@ function uploadForm(note, onUploaded, existingIds) {
     form.setAttribute('aria-busy', 'true');
     try {
       const data = await readAsBase64(chosen);
-      const {certificate} = await api.uploadCertificate(
+      const {created, certificate} = await api.uploadCertificate(
         certificateId,
         data,
         password.control.value,
       );
       password.control.value = '';
       form.reset();
-      onUploaded(certificate, existingIds().includes(certificateId));
+      onUploaded(certificate, !created);
     } catch (error) {
       note.error(describeError(error, `Could not upload ${certificateId}:`));
       password.control.value = '';
@@ -221,18 +221,14 @@ export function renderCertificates({view, signal, setTitle, notice}) {
     }
   }
 
-  const {form, cancel, first} = uploadForm(
-    note,
-    (certificate, replaced) => {
-      toggleForm(false);
-      const p = certificate?.properties || {};
-      note.ok(
-        `${replaced ? 'Replaced' : 'Uploaded'} ${certificate?.name}: ${p.subject ?? ''}, thumbprint ${p.thumbprint ?? ''}.`,
-      );
-      load();
-    },
-    () => certificates.map((c) => c.name),
-  );
+  const {form, cancel, first} = uploadForm(note, (certificate, replaced) => {
+    toggleForm(false);
+    const p = certificate?.properties || {};
+    note.ok(
+      `${replaced ? 'Replaced' : 'Uploaded'} ${certificate?.name}: ${p.subject ?? ''}, thumbprint ${p.thumbprint ?? ''}.`,
+    );
+    load();
+  });
   form.id = 'add-certificate';
 
   function toggleForm(open) {
