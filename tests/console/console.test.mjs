@@ -403,6 +403,8 @@ describe('the seed flow', () => {
       .filter({hasText: `Deleted certificate ${CERT_ID}`})
       .waitFor();
     await row(page, CERT_ID).waitFor({state: 'detached'});
+    // Focus moves to the heading instead of falling to <body> with the row.
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
     const list = await adminGet('/certificates');
     assert.ok(!list.value.some((c) => c.name === CERT_ID));
   });

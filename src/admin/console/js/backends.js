@@ -9,6 +9,7 @@ import {
   confirmDialog,
   describeError,
   field,
+  focusHeading,
   h,
   messages,
   replace,
@@ -98,7 +99,8 @@ export function renderBackends({view, signal, setTitle, notice}) {
     try {
       await api.deleteBackend(backendId);
       note.ok(`Deleted backend ${backendId}.`);
-      load();
+      await load();
+      focusHeading(view);
     } catch (error) {
       note.error(describeError(error, `Could not delete ${backendId}:`));
     }

@@ -9,6 +9,7 @@ import {
   daysUntil,
   describeError,
   field,
+  focusHeading,
   h,
   isoDate,
   messages,
@@ -215,6 +216,7 @@ export function renderCertificates({view, signal, setTitle, notice}) {
       await api.deleteCertificate(id);
       note.ok(`Deleted certificate ${id}.`);
       await load();
+      focusHeading(view);
     } catch (error) {
       if (error.code === 'CertificateInUse') note.error(inUse(id, error));
       else note.error(describeError(error, `Could not delete ${id}:`));

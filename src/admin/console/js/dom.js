@@ -172,6 +172,15 @@ export function confirmDialog({title, body, confirmLabel}) {
   });
 }
 
+// Moves focus to the page's heading, e.g. after the control that had it
+// was removed with its table row (focus would otherwise fall to <body>).
+export function focusHeading(view) {
+  const heading = view.querySelector('h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({preventScroll: true});
+}
+
 // "2027-01-01" from an ISO date-time; the text a table shows.
 export function isoDate(value) {
   const date = new Date(value);
