@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/console_files.hpp"
 #include "admin/resources.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
@@ -162,6 +163,11 @@ void raise_descriptor_limit(const config::Config& config, uint32_t workers) {
   }
 }
 
+// The web console (DESIGN §10) on the admin listener, from the binary itself.
+static void serve_console(admin::AdminServer& admin) {
+  admin.set_static_files(admin::console_files());
+}
+
 int Gateway::run() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, ++generation_, false, problems);
@@ -239,6 +245,7 @@ int Gateway::run() {
             config_->gateway.admin.address.to_string().c_str());
   }
   RG_INFO("admin API on %s:%u", config_->gateway.admin.address.host.c_str(), admin.port());
+  serve_console(admin);
 
   const tls::KtlsSupport ktls = tls::probe_ktls();
   RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
