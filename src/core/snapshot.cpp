@@ -346,7 +346,9 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
            {"Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second)}});
     }
     route.response_edits = to_edits(pol.outbound_headers);
-    route.response_timeout_ms = pol.forward_timeout_seconds * 1000;
+    route.response_timeout_ms = pol.forward_timeout_seconds != 0
+                                    ? pol.forward_timeout_seconds * 1000
+                                    : config->gateway.timeouts.backend_response_ms;
     paths.push_back(api.path);
     snapshot->routes.push_back(std::move(route));
   }

@@ -45,7 +45,9 @@ struct RouteTarget {
   // from <authentication-basic>. Response edits: <set-header> in <outbound>.
   std::vector<http::HeaderEdit> request_edits;
   std::vector<http::HeaderEdit> response_edits;
-  uint32_t response_timeout_ms = 0;  // <forward-request timeout>; 0 = gateway default
+  // How long the backend may stay silent once the whole request went out:
+  // the policy's <forward-request timeout>, else gateway backendResponseMs.
+  uint32_t response_timeout_ms = 0;
 };
 
 struct ListenerTls {

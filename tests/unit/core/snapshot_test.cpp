@@ -162,5 +162,20 @@ TEST_F(SnapshotTest, Snapshot_KeyThePreviousSnapshotLacksGetsAContextOfItsOwn) {
   EXPECT_NE(with_client->pools[0].tls_context, without_client->pools[0].tls_context);
 }
 
+TEST_F(SnapshotTest, Snapshot_ForwardRequestTimeoutIsTheRoutesResponseTimeout) {
+  const std::string json =
+      R"({"gateway": {"listeners": [{"address": "127.0.0.1:0"}],
+                      "timeouts": {"backendResponseMs": 30000}},
+          "apis": {"slow": {"path": "slow", "serviceUrl": "http://127.0.0.1:9/api",
+                            "policy": "<policies><backend><forward-request timeout=\"7\"/></backend></policies>"},
+                   "plain": {"path": "plain", "serviceUrl": "http://127.0.0.1:9/api"}}})";
+  auto snapshot = build(json);
+  ASSERT_NE(snapshot, nullptr) << ::testing::PrintToString(problems_);
+  ASSERT_EQ(snapshot->routes.size(), 2u);
+  for (const RouteTarget& route : snapshot->routes) {
+    EXPECT_EQ(route.response_timeout_ms, route.api_id == "slow" ? 7000u : 30000u) << route.api_id;
+  }
+}
+
 }  // namespace
 }  // namespace ringgate::core
