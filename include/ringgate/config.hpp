@@ -88,6 +88,9 @@ struct Backend {
   std::string url;  // "http://host:port" or "https://host:port"
   BackendTls tls;
   std::string ca_file;  // absolute, may be empty (system store)
+  // PEM certificates given inline (an entity made through the admin API);
+  // used instead of ca_file when set.
+  std::string ca_certificate;
 };
 
 struct Api {

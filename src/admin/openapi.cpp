@@ -177,8 +177,10 @@ json responses() {
   r["NotFound"] =
       error_response_spec("No such entity or route.", {{"NotFound", "no such admin resource"}});
   r["ValidationError"] = error_response_spec(
-      "The body is not valid; every problem is listed in details with its JSON path.",
-      {{"ValidationError", "properties.serviceUrl: expected an http(s) URL"}});
+      "The body is not valid, or the configuration the change makes is refused (as a config "
+      "file with it would be): every problem is listed in details, with its JSON path in the "
+      "body ($.properties.serviceUrl) or in the effective configuration ($.apis.orders.policy).",
+      {{"ValidationError", "One or more fields contain incorrect values"}});
   r["CertificateRejected"] = error_response_spec(
       "The upload is not a PFX with a private key, or its password is wrong.",
       {{"ValidationError", "properties.data: not a PKCS#12 file with a private key"},
@@ -194,6 +196,9 @@ json responses() {
   r["PreconditionFailed"] =
       error_response_spec("If-Match does not match the entity's current ETag.",
                           {{"PreconditionFailed", "If-Match does not match the current ETag"}});
+  r["NotStored"] = error_response_spec(
+      "The change could not be written under gateway.stateDir; nothing changed.",
+      {{"InternalError", "the change could not be stored under gateway.stateDir"}});
   r["PayloadTooLarge"] = error_response_spec(
       "The body is over 1 MiB (from Content-Length before it is read, or as a chunked body "
       "passes the limit).",
@@ -213,7 +218,7 @@ json components() {
          {{"name", "id"},
           {"in", "path"},
           {"required", true},
-          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9._-]{1,80}$"}}}}},
+          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"}}}}},
         {"IfMatch",
          {{"name", "If-Match"},
           {"in", "header"},
@@ -252,9 +257,16 @@ json list_path(const EntityKind& kind) {
                                {"content", json_content(schema_ref(list))}}}})}};
 }
 
-// GET, PUT (create or replace) and, with `deletable`, DELETE of one entity.
+constexpr std::string_view kChangeDescription =
+    "The change is checked with the config file's entities as a config file would be, stored "
+    "under gateway.stateDir, then published to every worker; the answer comes once every worker "
+    "serves it and holds a pooled connection for each backend key it adds (at most "
+    "gateway.timeouts.backendConnectMs later), so the next request is served by it.";
+
+// GET, PUT (create or replace) and DELETE of one entity. `missing_parent`:
+// a PUT may answer 404 (the entity hangs under one that does not exist).
 json entity_path(const EntityKind& kind, std::string_view upsert, std::string_view rejected,
-                 std::string_view delete_conflict, bool deletable = true) {
+                 std::string_view delete_conflict, bool missing_parent = false) {
   const std::string name(kind.schema);
   json get = operation(
       kind, "Get", "Get one " + name,
@@ -265,31 +277,39 @@ json entity_path(const EntityKind& kind, std::string_view upsert, std::string_vi
                         {"400", ref("responses", rejected)},
                         {"409", ref("responses", "ManagedByConfigFile")},
                         {"412", ref("responses", "PreconditionFailed")},
-                        {"413", ref("responses", "PayloadTooLarge")}});
+                        {"413", ref("responses", "PayloadTooLarge")},
+                        {"500", ref("responses", "NotStored")}});
+  if (missing_parent) put["responses"]["404"] = ref("responses", "NotFound");
+  put["description"] = kChangeDescription;
   put["parameters"] = json::array({ref("parameters", "IfMatch")});
   put["requestBody"] = {{"required", true}, {"content", json_content(schema_ref(upsert))}};
-  json path = {{"parameters", json::array({ref("parameters", "EntityId")})},
-               {"get", std::move(get)},
-               {"put", std::move(put)}};
-  if (deletable) {
-    json del = operation(kind, "Delete", "Delete one " + name,
-                         {{"200", {{"description", "Deleted"}}},
-                          {"404", ref("responses", "NotFound")},
-                          {"409", ref("responses", delete_conflict)},
-                          {"412", ref("responses", "PreconditionFailed")}});
-    del["parameters"] = json::array({ref("parameters", "IfMatch")});
-    path["delete"] = std::move(del);
-  }
-  return path;
+  json del = operation(kind, "Delete", "Delete one " + name,
+                       {{"200", {{"description", "Deleted"}}},
+                        {"400", ref("responses", "ValidationError")},
+                        {"404", ref("responses", "NotFound")},
+                        {"409", ref("responses", delete_conflict)},
+                        {"412", ref("responses", "PreconditionFailed")},
+                        {"500", ref("responses", "NotStored")}});
+  del["description"] = kChangeDescription;
+  del["parameters"] = json::array({ref("parameters", "IfMatch")});
+  return {{"parameters", json::array({ref("parameters", "EntityId")})},
+          {"get", std::move(get)},
+          {"put", std::move(put)},
+          {"delete", std::move(del)}};
 }
 
 json policy_path() {
   constexpr EntityKind kPolicy{"policies", "Policy", "APIs"};
-  json path = entity_path(kPolicy, "PolicyUpsert", "ValidationError", "", /*deletable=*/false);
+  json path = entity_path(kPolicy, "PolicyUpsert", "ValidationError", "ManagedByConfigFile",
+                          /*missing_parent=*/true);
   path["put"]["description"] =
       "The APIM policy subset of DESIGN §5; an unknown element, a policy expression or a "
-      "certificate that is not in the store is refused with 400 naming it.";
+      "certificate that is not in the store is refused with 400 naming it. " +
+      std::string(kChangeDescription);
   path["get"]["description"] = "The stored policy XML.";
+  path["delete"]["description"] =
+      "Removes the policy: the API then presents no client certificate. " +
+      std::string(kChangeDescription);
   return path;
 }
 

@@ -91,7 +91,7 @@ PfxResult load_persisted(const std::string& path) {
 // Reads every `<id>.pem` in `directory` into `loaded`, deleting leftover temp
 // files on the way. Files with other names are not the store's and are left
 // alone. Appends one entry to `problems` per file that does not load.
-void scan_directory(const std::string& directory, std::map<std::string, StoredCertificate>& loaded,
+void scan_directory(const std::string& directory, CertificateSet& loaded,
                     std::vector<std::string>& problems) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -110,7 +110,7 @@ void scan_directory(const std::string& directory, std::map<std::string, StoredCe
       problems.push_back("certificate \"" + id + "\": " + result.message);
       continue;
     }
-    loaded[id] = StoredCertificate{id, std::move(result.certificate), false};
+    loaded.insert(StoredCertificate{id, std::move(result.certificate), false});
   }
   if (ec) problems.push_back("cannot list \"" + directory + "\": " + ec.message());
 }
@@ -132,7 +132,42 @@ void trim_line_end(std::string& text) {
   }
 }
 
+PfxResult invalid_id(const std::string& id) {
+  return failure(PfxError::kInvalidId,
+                 "certificate id \"" + id +
+                     "\" must be 1-80 characters from A-Z a-z 0-9 - _ . ~ and not start "
+                     "with '.'");
+}
+
 }  // namespace
+
+void CertificateSet::insert(StoredCertificate certificate) {
+  std::string id = certificate.id;
+  entries_.insert_or_assign(std::move(id), std::move(certificate));
+}
+
+bool CertificateSet::erase(const std::string& id) { return entries_.erase(id) > 0; }
+
+std::vector<StoredCertificate> CertificateSet::list() const {
+  std::vector<StoredCertificate> all;
+  all.reserve(entries_.size());
+  for (const auto& [id, entry] : entries_) all.push_back(entry);
+  return all;
+}
+
+std::optional<StoredCertificate> CertificateSet::get(const std::string& id) const {
+  auto entry = entries_.find(id);
+  if (entry == entries_.end()) return std::nullopt;
+  return entry->second;
+}
+
+std::optional<StoredCertificate> CertificateSet::find_by_thumbprint(
+    std::string_view thumbprint) const {
+  for (const auto& [id, entry] : entries_) {
+    if (equal_ignoring_case(entry.certificate->info().thumbprint, thumbprint)) return entry;
+  }
+  return std::nullopt;
+}
 
 bool CertificateStore::is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength || id.front() == '.') return false;
@@ -152,7 +187,7 @@ bool CertificateStore::open(const std::string& state_dir, std::string& error) {
       !make_private_directory(directory, DirectoryOrigin::kGateway, error)) {
     return false;
   }
-  std::map<std::string, StoredCertificate> loaded;
+  CertificateSet loaded;
   std::vector<std::string> problems;
   scan_directory(directory, loaded, problems);
   if (!problems.empty()) {
@@ -168,18 +203,20 @@ bool CertificateStore::open(const std::string& state_dir, std::string& error) {
 PfxResult CertificateStore::put(const std::string& id, std::string_view pfx_bytes,
                                 std::string_view password, bool& created) {
   created = false;
-  if (!is_valid_id(id)) {
-    return failure(PfxError::kInvalidId,
-                   "certificate id \"" + id +
-                       "\" must be 1-80 characters from A-Z a-z 0-9 - _ . ~ and not start "
-                       "with '.'");
-  }
+  if (!is_valid_id(id)) return invalid_id(id);
   // Decrypting a PFX is slow (key derivation); do it before taking the lock.
   PfxResult result = load_pfx(pfx_bytes, password);
   if (!result.ok()) return result;
+  return put(id, std::move(result.certificate), created);
+}
 
+PfxResult CertificateStore::put(const std::string& id,
+                                std::shared_ptr<const LoadedCertificate> certificate,
+                                bool& created) {
+  created = false;
+  if (!is_valid_id(id)) return invalid_id(id);
   SecretString pem;
-  if (!encode_pem(*result.certificate, pem.str())) {
+  if (!encode_pem(*certificate, pem.str())) {
     return failure(PfxError::kIoError, "cannot encode certificate \"" + id + "\" for storage");
   }
 
@@ -187,8 +224,8 @@ PfxResult CertificateStore::put(const std::string& id, std::string_view pfx_byte
   if (directory_.empty()) {
     return failure(PfxError::kIoError, "the certificate store has no state directory open");
   }
-  auto existing = entries_.find(id);
-  if (existing != entries_.end() && existing->second.from_config_file) {
+  std::optional<StoredCertificate> existing = entries_.get(id);
+  if (existing && existing->from_config_file) {
     return failure(PfxError::kManagedByConfigFile,
                    "certificate \"" + id +
                        "\" is declared in the config file and cannot be "
@@ -199,8 +236,10 @@ PfxResult CertificateStore::put(const std::string& id, std::string_view pfx_byte
                              error)) {
     return failure(PfxError::kIoError, "cannot store certificate \"" + id + "\": " + error);
   }
-  created = existing == entries_.end();
-  entries_[id] = StoredCertificate{id, result.certificate, false};
+  created = !existing;
+  entries_.insert(StoredCertificate{id, certificate, false});
+  PfxResult result;
+  result.certificate = std::move(certificate);
   return result;
 }
 
@@ -209,10 +248,10 @@ bool CertificateStore::remove(const std::string& id, std::string* error) {
   bool removed = false;
   {
     std::lock_guard lock(mutex_);
-    auto entry = entries_.find(id);
-    if (entry == entries_.end()) {
+    std::optional<StoredCertificate> entry = entries_.get(id);
+    if (!entry) {
       reason = "no certificate with id \"" + id + "\"";
-    } else if (entry->second.from_config_file) {
+    } else if (entry->from_config_file) {
       reason = "certificate \"" + id +
                "\" is declared in the config file and cannot be removed "
                "through the API";
@@ -222,7 +261,7 @@ bool CertificateStore::remove(const std::string& id, std::string* error) {
       // Only the directory sync may have failed, with the file already
       // gone: memory follows the disk, and the caller still hears of it.
       struct stat info {};
-      if (removed || ::stat((directory_ + "/" + name).c_str(), &info) != 0) entries_.erase(entry);
+      if (removed || ::stat((directory_ + "/" + name).c_str(), &info) != 0) entries_.erase(id);
     }
   }
   if (!removed && error != nullptr) *error = std::move(reason);
@@ -231,26 +270,23 @@ bool CertificateStore::remove(const std::string& id, std::string* error) {
 
 std::vector<StoredCertificate> CertificateStore::list() const {
   std::lock_guard lock(mutex_);
-  std::vector<StoredCertificate> all;
-  all.reserve(entries_.size());
-  for (const auto& [id, entry] : entries_) all.push_back(entry);
-  return all;
+  return entries_.list();
 }
 
 std::optional<StoredCertificate> CertificateStore::get(const std::string& id) const {
   std::lock_guard lock(mutex_);
-  auto entry = entries_.find(id);
-  if (entry == entries_.end()) return std::nullopt;
-  return entry->second;
+  return entries_.get(id);
 }
 
 std::optional<StoredCertificate> CertificateStore::find_by_thumbprint(
     std::string_view thumbprint) const {
   std::lock_guard lock(mutex_);
-  for (const auto& [id, entry] : entries_) {
-    if (equal_ignoring_case(entry.certificate->info().thumbprint, thumbprint)) return entry;
-  }
-  return std::nullopt;
+  return entries_.find_by_thumbprint(thumbprint);
+}
+
+CertificateSet CertificateStore::contents() const {
+  std::lock_guard lock(mutex_);
+  return entries_;
 }
 
 PfxResult CertificateStore::load_from_files(const std::string& id, const std::string& pfx_file,
@@ -268,7 +304,7 @@ PfxResult CertificateStore::load_from_files(const std::string& id, const std::st
   PfxResult result = load_pfx(pfx.contents(), password.str());
   if (!result.ok()) return result;
   std::lock_guard lock(mutex_);
-  entries_[id] = StoredCertificate{id, result.certificate, true};
+  entries_.insert(StoredCertificate{id, result.certificate, true});
   return result;
 }
 
@@ -278,8 +314,8 @@ std::vector<std::string> CertificateStore::expiring_within(int64_t now, int64_t 
   if (seconds < 0 || now <= limit - seconds) limit = now + seconds;
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
-  for (const auto& [id, entry] : entries_) {
-    if (entry.certificate->info().not_after <= limit) ids.push_back(id);
+  for (const StoredCertificate& entry : entries_.list()) {
+    if (entry.certificate->info().not_after <= limit) ids.push_back(entry.id);
   }
   return ids;
 }

@@ -31,6 +31,28 @@ struct StoredCertificate {
   bool from_config_file = false;  // read-only through the admin API
 };
 
+// Certificates by id, as one snapshot is built from them. A value: copies
+// share the immutable certificates, so a change can be tried on a copy
+// before anything is stored.
+class CertificateSet {
+ public:
+  // Adds `certificate` under its id, replacing any entry with that id.
+  void insert(StoredCertificate certificate);
+  // Returns false when there was no such id.
+  bool erase(const std::string& id);
+
+  size_t size() const noexcept { return entries_.size(); }
+  // Every certificate, sorted by id.
+  std::vector<StoredCertificate> list() const;
+  std::optional<StoredCertificate> get(const std::string& id) const;
+  // The certificate whose thumbprint equals `thumbprint`, ignoring case
+  // (the lowest id if several share it).
+  std::optional<StoredCertificate> find_by_thumbprint(std::string_view thumbprint) const;
+
+ private:
+  std::map<std::string, StoredCertificate> entries_;
+};
+
 // Thread-safe (one mutex); meant for the control thread. Workers receive the
 // immutable shared_ptr<const LoadedCertificate>s, which stay valid after the
 // store drops or replaces an entry. For SIGHUP, build a fresh store (open()
@@ -64,6 +86,10 @@ class CertificateStore {
   // error; on failure nothing changes, in memory or on disk.
   PfxResult put(const std::string& id, std::string_view pfx_bytes, std::string_view password,
                 bool& created);
+  // The same for a certificate already loaded (and checked) by load_pfx();
+  // the result carries `certificate` on success.
+  PfxResult put(const std::string& id, std::shared_ptr<const LoadedCertificate> certificate,
+                bool& created);
 
   // Forgets `id` and deletes its file. Returns false, with the reason in
   // `*error` when given, if there is no such certificate, it comes from the
@@ -76,6 +102,8 @@ class CertificateStore {
   // The certificate whose thumbprint equals `thumbprint`, ignoring case
   // (the lowest id if several share it).
   std::optional<StoredCertificate> find_by_thumbprint(std::string_view thumbprint) const;
+  // A copy of what the store holds now.
+  CertificateSet contents() const;
 
   // Loads a certificate the config file declares (`pfxFile`, `passwordFile`).
   // The password is the password file's contents without trailing CR/LF; an
@@ -94,7 +122,7 @@ class CertificateStore {
  private:
   mutable std::mutex mutex_;
   std::string directory_;  // <stateDir>/certificates once open() succeeded
-  std::map<std::string, StoredCertificate> entries_;
+  CertificateSet entries_;
 };
 
 }  // namespace ringgate::certs

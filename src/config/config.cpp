@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "config/address.hpp"
+#include "config/entities.hpp"
 #include "config/json_reader.hpp"
 #include "files/read_file.hpp"
 
@@ -30,7 +31,6 @@ constexpr uint32_t kMaxU32 = UINT32_MAX;
 constexpr uint64_t kMaxU64 = UINT64_MAX;
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxTokenBytes = 4096;
-constexpr size_t kMaxIdLength = 80;
 constexpr std::string_view kDefaultStateDir = "var/ringgate";
 
 std::string errno_text(int code) {
@@ -57,20 +57,6 @@ std::optional<std::string> check_writable_file(const std::string& path) {
   return std::nullopt;
 }
 
-bool is_id_char(char c, bool first) {
-  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  return alnum || (!first && (c == '.' || c == '_' || c == '-'));
-}
-
-// [A-Za-z0-9][A-Za-z0-9._-]{0,79}: safe in URLs, file names and metric labels.
-bool is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (!is_id_char(id[i], i == 0)) return false;
-  }
-  return true;
-}
-
 bool has_space_or_control(std::string_view text) {
   for (unsigned char c : text) {
     if (c <= 0x20 || c == 0x7f) return true;
@@ -84,18 +70,6 @@ std::string_view trim(std::string_view text) {
   if (begin == std::string_view::npos) return {};
   const size_t end = text.find_last_not_of(kSpace);
   return text.substr(begin, end - begin + 1);
-}
-
-// Strips leading and trailing '/', so "/orders/" and "orders" are one path.
-std::string normalize_api_path(std::string_view path) {
-  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  return std::string(path);
-}
-
-bool is_valid_api_path(std::string_view path) {
-  return !has_space_or_control(path) && path.find_first_of("?#") == std::string_view::npos &&
-         path.find("//") == std::string_view::npos;
 }
 
 // Walks a Config-shaped document, filling a Config and recording problems.
@@ -127,7 +101,6 @@ class Loader {
 
   std::optional<SocketAddress> read_address(element value, const std::string& path,
                                             bool allow_port_zero);
-  std::optional<std::string> read_url(element value, const std::string& path, bool allow_path);
   std::optional<std::string> read_path(ObjectReader& object, std::string_view key);
   std::optional<std::string> read_readable_file(ObjectReader& object, std::string_view key);
   std::string resolve(std::string_view path) const;
@@ -391,9 +364,7 @@ void Loader::for_each_entry(element value, const std::string& path, LoadEntry&& 
   for (simdjson::dom::key_value_pair field : *object) {
     const std::string entry_path = member_path(path, field.key);
     if (!is_valid_id(field.key)) {
-      problems_.add(entry_path, "invalid id " + quote(field.key) +
-                                    ": expected 1 to 80 characters from A-Z a-z 0-9 . _ -, "
-                                    "starting with a letter or digit");
+      problems_.add(entry_path, invalid_id_message(field.key));
     } else if (!seen.insert(field.key).second) {
       problems_.add(entry_path, "duplicate id");
     } else {
@@ -431,7 +402,7 @@ void Loader::load_backends(element value, std::map<std::string, Backend>& backen
             ObjectReader::open(entry, path, {"url", "tls", "caFile"}, problems_);
         if (!object) return;
         if (std::optional<element> url = object->require("url")) {
-          if (auto text = read_url(*url, object->path_of("url"), /*allow_path=*/false)) {
+          if (auto text = read_url(*url, object->path_of("url"), /*allow_path=*/false, problems_)) {
             backend.url = *text;
             // Backends match request URLs by prefix; two with one url are ambiguous.
             auto [it, inserted] = ids_by_url.emplace(*text, id);
@@ -442,15 +413,7 @@ void Loader::load_backends(element value, std::map<std::string, Backend>& backen
             }
           }
         }
-        if (std::optional<element> tls = object->find("tls")) {
-          std::optional<ObjectReader> tls_object = ObjectReader::open(
-              *tls, object->path_of("tls"), {"validateCertificateChain", "validateCertificateName"},
-              problems_);
-          if (tls_object) {
-            tls_object->read("validateCertificateChain", backend.tls.validate_certificate_chain);
-            tls_object->read("validateCertificateName", backend.tls.validate_certificate_name);
-          }
-        }
+        read_backend_tls(*object, backend.tls);
         if (auto file = read_readable_file(*object, "caFile")) backend.ca_file = *file;
       });
 }
@@ -472,7 +435,8 @@ void Loader::load_apis(element value, std::map<std::string, Api>& apis) {
           }
         }
         if (std::optional<element> url = object->require("serviceUrl")) {
-          if (auto text = read_url(*url, object->path_of("serviceUrl"), /*allow_path=*/true)) {
+          if (auto text =
+                  read_url(*url, object->path_of("serviceUrl"), /*allow_path=*/true, problems_)) {
             api.service_url = *text;
           }
         }
@@ -486,17 +450,10 @@ void Loader::load_apis(element value, std::map<std::string, Api>& apis) {
 bool Loader::read_api_path(ObjectReader& object, Api& api) {
   std::optional<element> value = object.find("path");
   if (!value) return true;
-  const std::string path = object.path_of("path");
-  std::optional<std::string> text = as_string(*value, path, problems_);
-  if (!text) return false;
-  api.path = normalize_api_path(*text);
-  if (!is_valid_api_path(api.path)) {
-    problems_.add(path,
-                  "expected a URL path such as \"orders\" or \"v1/orders\" (no spaces, '?', "
-                  "'#' or empty segments), found " +
-                      quote(*text));
-    return false;
-  }
+  std::optional<std::string> normalized =
+      config::read_api_path(*value, object.path_of("path"), problems_);
+  if (!normalized) return false;
+  api.path = std::move(*normalized);
   return true;
 }
 
@@ -523,27 +480,6 @@ std::optional<SocketAddress> Loader::read_address(element value, const std::stri
     return std::nullopt;
   }
   return address;
-}
-
-// Returns the URL as written, less trailing '/' on its path (a serviceUrl of
-// ".../api/" and ".../api" route alike).
-std::optional<std::string> Loader::read_url(element value, const std::string& path,
-                                            bool allow_path) {
-  std::optional<std::string> text = as_string(value, path, problems_);
-  if (!text) return std::nullopt;
-  std::string reason;
-  std::optional<HttpUrl> url = parse_http_url(*text, allow_path, reason);
-  if (!url) {
-    problems_.add(path,
-                  "expected an http:// or https:// URL (" + reason + "), found " + quote(*text));
-    return std::nullopt;
-  }
-  std::string normalized = *text;
-  while (!url->path.empty() && url->path.back() == '/') {
-    url->path.pop_back();
-    normalized.pop_back();
-  }
-  return normalized;
 }
 
 // An optional path-valued key, resolved to an absolute path. Not checked on

@@ -23,6 +23,7 @@ class Problems {
  public:
   void add(std::string path, std::string message);
   bool empty() const { return list_.empty(); }
+  size_t size() const { return list_.size(); }
   std::vector<Problem> take() { return std::move(list_); }
 
  private:

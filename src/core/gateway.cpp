@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/console_files.hpp"
+#include "admin/resources.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
 #include "net/listener.hpp"
@@ -29,25 +31,10 @@ Gateway::Gateway(std::string config_path) : config_path_(std::move(config_path))
 
 Gateway::~Gateway() = default;
 
-Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
-                 std::vector<config::Problem>& problems) {
-  Prepared prepared;
-  config::LoadResult loaded = config::load_file(config_path);
-  problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
-  if (!loaded.config) return prepared;
-  prepared.config = loaded.config;
-  prepared.store = std::make_unique<certs::CertificateStore>();
-  std::string error;
-  if (!certs::ensure_providers(error)) RG_WARN("OpenSSL providers: %s", error.c_str());
-  if (!load_certificates(*loaded.config, *prepared.store, !dry_run, problems)) return prepared;
-  prepared.snapshot = build_snapshot(loaded.config, *prepared.store, generation, problems);
-  return prepared;
-}
-
 void Gateway::publish_certificate_metrics() {
   std::vector<CertificateExpiry> expiries;
   const int64_t now = static_cast<int64_t>(::time(nullptr));
-  for (const certs::StoredCertificate& c : store_->list()) {
+  for (const certs::StoredCertificate& c : state_->certificates().list()) {
     const certs::CertificateInfo& info = c.certificate->info();
     expiries.push_back({c.id, info.thumbprint, info.not_after});
     if (info.not_after - now < 30 * 86400) {
@@ -106,7 +93,7 @@ bool Gateway::reload() {
   }
   ++generation_;
   config_ = prepared.config;
-  store_ = std::move(prepared.store);
+  state_->reset(std::move(prepared));
   publish_certificate_metrics();
   shared_->snapshots.publish(snapshot);
   for (auto& w : workers_) w->wake();
@@ -114,6 +101,24 @@ bool Gateway::reload() {
   RG_INFO("reload: config generation %llu is live (%zu APIs)",
           static_cast<unsigned long long>(generation_), config_->apis.size());
   return true;
+}
+
+void Gateway::publish_change(const std::shared_ptr<const Snapshot>& snapshot) {
+  generation_ = snapshot->generation;
+  config_ = snapshot->config;
+  publish_certificate_metrics();
+  shared_->snapshots.publish(snapshot);
+  for (auto& w : workers_) w->wake();
+  RG_INFO("admin: config generation %llu is live (%zu APIs)",
+          static_cast<unsigned long long>(generation_), config_->apis.size());
+}
+
+void Gateway::attach_resources(admin::AdminServer& admin) {
+  resources_ = std::make_unique<admin::Resources>(
+      *state_, [this](uint64_t generation, const std::vector<std::string>& keys) {
+        return metrics_->live_everywhere(generation, keys);
+      });
+  admin.set_resources(resources_.get());
 }
 
 bool Gateway::attach_listeners(const config::Config& config, Snapshot& snapshot) {
@@ -158,6 +163,11 @@ void raise_descriptor_limit(const config::Config& config, uint32_t workers) {
   }
 }
 
+// The web console (DESIGN §10) on the admin listener, from the binary itself.
+static void serve_console(admin::AdminServer& admin) {
+  admin.set_static_files(admin::console_files());
+}
+
 int Gateway::run() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, ++generation_, false, problems);
@@ -166,7 +176,6 @@ int Gateway::run() {
     return 1;
   }
   config_ = prepared.config;
-  store_ = std::move(prepared.store);
 
   // Workers pin to the CPUs this process may use (taskset, cgroup cpusets),
   // one each in turn; `workers: 0` means one per such CPU.
@@ -219,9 +228,13 @@ int Gateway::run() {
                                   : config_->gateway.access_log.path.c_str());
   }
   shared_->snapshots.publish(prepared.snapshot);
+  state_ = std::make_unique<ManagedState>(
+      [this](const std::shared_ptr<const Snapshot>& snapshot) { publish_change(snapshot); });
+  state_->reset(std::move(prepared));
   publish_certificate_metrics();
 
   admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
+  attach_resources(admin);
   std::string error;
   if (!admin.start(error)) {
     RG_ERROR("admin: %s", error.c_str());
@@ -232,6 +245,7 @@ int Gateway::run() {
             config_->gateway.admin.address.to_string().c_str());
   }
   RG_INFO("admin API on %s:%u", config_->gateway.admin.address.host.c_str(), admin.port());
+  serve_console(admin);
 
   const tls::KtlsSupport ktls = tls::probe_ktls();
   RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());

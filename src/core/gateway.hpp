@@ -10,10 +10,16 @@
 
 #include "certs/store.hpp"
 #include "core/log_writer.hpp"
+#include "core/managed_state.hpp"
 #include "core/metrics.hpp"
 #include "core/worker.hpp"
 #include "net/listener.hpp"
 #include "ringgate/config.hpp"
+
+namespace ringgate::admin {
+class AdminServer;
+class Resources;
+}  // namespace ringgate::admin
 
 namespace ringgate::core {
 
@@ -32,11 +38,18 @@ class Gateway {
   bool attach_listeners(const config::Config& config, Snapshot& snapshot);
   void publish_certificate_metrics();
   void reopen_access_log();
+  // Makes a snapshot an admin change produced live (ManagedState's PublishFn).
+  void publish_change(const std::shared_ptr<const Snapshot>& snapshot);
+  // Serves the management resources (certificates, backends, APIs, policies)
+  // on `admin`.
+  void attach_resources(admin::AdminServer& admin);
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   uint64_t generation_ = 0;
-  std::unique_ptr<certs::CertificateStore> store_;
+  std::unique_ptr<ManagedState> state_;
+  // Outlives the admin server and the responses it holds.
+  std::unique_ptr<admin::Resources> resources_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<LogWriter> log_writer_;  // outlives the workers, which write to it
   std::unique_ptr<WorkerShared> shared_;
@@ -46,17 +59,5 @@ class Gateway {
 
 // Prints every problem as "path: message" lines to stderr.
 void report_problems(const std::string& what, const std::vector<config::Problem>& problems);
-
-// Everything --check-config and a (re)load do before serving: parse and
-// validate the file, load every certificate, parse every policy, resolve
-// backends. Returns the snapshot, or null with every problem appended.
-struct Prepared {
-  std::shared_ptr<const config::Config> config;
-  std::unique_ptr<certs::CertificateStore> store;
-  std::shared_ptr<Snapshot> snapshot;  // listener_fds not filled in yet
-};
-// `dry_run`: create nothing on disk (no stateDir).
-Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
-                 std::vector<config::Problem>& problems);
 
 }  // namespace ringgate::core

@@ -75,6 +75,21 @@ void Metrics::release_pool(const std::string& key) {
   pools_.erase(key);
 }
 
+bool Metrics::live_everywhere(uint64_t generation, const std::vector<std::string>& keys) const {
+  for (const auto& w : workers_) {
+    if (w->snapshot_generation.load(std::memory_order_acquire) < generation) return false;
+  }
+  std::lock_guard lock(mu_);
+  for (const std::string& key : keys) {
+    auto slots = pools_.find(key);
+    if (slots == pools_.end()) return false;
+    for (const auto& counters : slots->second) {
+      if (get(counters->idle) == 0) return false;
+    }
+  }
+  return true;
+}
+
 void Metrics::set_certificates(std::vector<CertificateExpiry> certificates) {
   std::lock_guard lock(mu_);
   certificates_ = std::move(certificates);

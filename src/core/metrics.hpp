@@ -50,6 +50,7 @@ struct WorkerCounters {
   Counter retries_total{0};
   Counter backend_connections_active{0};           // gauge
   Counter pools_active{0};                         // gauge: backend pools this worker holds
+  Counter snapshot_generation{0};                  // gauge: the config snapshot this worker runs
   std::array<Counter, 600> responses_by_status{};  // local error responses by status
   std::array<Counter, kLatencyBucketsSeconds.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};
@@ -84,6 +85,11 @@ class Metrics {
   // them they leave /metrics (a rotated-out key does not linger).
   PoolCounters& pool(const std::string& key, uint32_t worker);
   void release_pool(const std::string& key);
+
+  // Whether every worker runs snapshot `generation` or a later one and holds
+  // at least one idle connection for each of `keys`: a published change is
+  // then what the next request gets. Control thread.
+  bool live_everywhere(uint64_t generation, const std::vector<std::string>& keys) const;
 
   Counter reloads_total{0};
   Counter reload_failures_total{0};

@@ -44,32 +44,39 @@ std::string validation_profile(bool chain, bool name, const tls::CaBundle* ca) {
   return profile;
 }
 
-// Each backend entity's caFile, read and parsed once per snapshot (whether
-// or not an API uses it: a broken file is a broken config). Entities without
-// one are absent.
+bool has_ca(const config::Backend& backend) {
+  return !backend.ca_certificate.empty() || !backend.ca_file.empty();
+}
+
+// Each backend entity's CA certificates (inline, or its caFile), read and
+// parsed once per snapshot (whether or not an API uses them: a broken bundle
+// is a broken config). Entities without any are absent.
 CaBundles load_ca_bundles(const config::Config& config, std::vector<config::Problem>& problems) {
   CaBundles bundles;
   for (const auto& [id, backend] : config.backends) {
-    if (backend.ca_file.empty()) continue;
-    const std::string where = "$.backends." + id + ".caFile";
-    const files::FileResult file = files::read_regular_file(backend.ca_file, kMaxCaFileBytes);
-    if (!file.ok()) {
-      problems.push_back({where, file.message()});
-      continue;
-    }
+    if (!has_ca(backend)) continue;
     std::string error;
-    auto bundle = tls::CaBundle::parse(file.contents, error);
-    if (!bundle) {
-      problems.push_back({where, "\"" + backend.ca_file + "\" " + error});
-      continue;
+    std::shared_ptr<const tls::CaBundle> bundle;
+    if (!backend.ca_certificate.empty()) {
+      bundle = tls::CaBundle::parse(backend.ca_certificate, error);
+      if (!bundle) problems.push_back({"$.backends." + id + ".caCertificate", error});
+    } else {
+      const std::string where = "$.backends." + id + ".caFile";
+      const files::FileResult file = files::read_regular_file(backend.ca_file, kMaxCaFileBytes);
+      if (!file.ok()) {
+        problems.push_back({where, file.message()});
+        continue;
+      }
+      bundle = tls::CaBundle::parse(file.contents, error);
+      if (!bundle) problems.push_back({where, "\"" + backend.ca_file + "\" " + error});
     }
-    bundles.emplace(id, std::move(bundle));
+    if (bundle) bundles.emplace(id, std::move(bundle));
   }
   return bundles;
 }
 
 std::vector<ListenerTls> build_listener_tls(const config::Config& config,
-                                            const certs::CertificateStore& store,
+                                            const certs::CertificateSet& store,
                                             std::vector<config::Problem>& problems) {
   std::vector<ListenerTls> listeners;
   for (size_t i = 0; i < config.gateway.listeners.size(); ++i) {
@@ -126,14 +133,14 @@ struct TlsPoolInputs {
   }
 };
 
-TlsPoolInputs tls_pool_inputs(const config::Config& config, const certs::CertificateStore& store,
+TlsPoolInputs tls_pool_inputs(const config::Config& config, const certs::CertificateSet& store,
                               const CaBundles& ca_bundles, const std::string& url,
                               const policy::Policy& pol) {
   TlsPoolInputs in;
   if (const auto* backend = backend_for(config, url)) {
     in.backend = &backend->second;
     if (auto ca = ca_bundles.find(backend->first); ca != ca_bundles.end()) in.ca = ca->second;
-    in.ca_missing = !backend->second.ca_file.empty() && !in.ca;
+    in.ca_missing = has_ca(backend->second) && !in.ca;
   }
   if (!pol.certificate_id.empty()) in.client_certificate = store.get(pol.certificate_id);
   if (!pol.certificate_thumbprint.empty())
@@ -172,6 +179,18 @@ std::shared_ptr<SSL_CTX> make_pool_context(const TlsPoolInputs& in, config::Prob
     problem = {".policy", "client certificate \"" + in.client_certificate->id + "\": " + error};
   } else {
     problem = {".serviceUrl", "cannot set up TLS to the backend: " + error};
+  }
+  return nullptr;
+}
+
+// The context `previous` built for pool key `key_text`, if any. The key names
+// everything the context is made from (origin, SNI, validation settings, the
+// CA bundle's content, the client certificate's thumbprint), and workers keep
+// a key's pool, context included, across snapshots anyway.
+std::shared_ptr<SSL_CTX> context_of(const Snapshot* previous, const std::string& key_text) {
+  if (previous == nullptr) return nullptr;
+  for (const PoolSpec& pool : previous->pools) {
+    if (pool.key_text == key_text) return pool.tls_context;
   }
   return nullptr;
 }
@@ -223,8 +242,9 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
 }
 
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                         const certs::CertificateStore& store, uint64_t generation,
-                                         std::vector<config::Problem>& problems) {
+                                         const certs::CertificateSet& store, uint64_t generation,
+                                         std::vector<config::Problem>& problems,
+                                         const Snapshot* previous) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config = config;
   snapshot->generation = generation;
@@ -299,7 +319,8 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
     if (inserted) {
       // A new key: its context and address, made once however many APIs share it.
       config::Problem failure;
-      if (spec.tls) spec.tls_context = make_pool_context(tls_inputs, failure);
+      if (spec.tls) spec.tls_context = context_of(previous, spec.key_text);
+      if (spec.tls && !spec.tls_context) spec.tls_context = make_pool_context(tls_inputs, failure);
       if ((!spec.tls || spec.tls_context) &&
           !net::resolve_address(service->host, service->port, false, spec.address, error)) {
         failure = {".serviceUrl", error};
@@ -325,7 +346,9 @@ std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> c
            {"Basic " + policy::basic_authorization_value(pol.basic->first, pol.basic->second)}});
     }
     route.response_edits = to_edits(pol.outbound_headers);
-    route.response_timeout_ms = pol.forward_timeout_seconds * 1000;
+    route.response_timeout_ms = pol.forward_timeout_seconds != 0
+                                    ? pol.forward_timeout_seconds * 1000
+                                    : config->gateway.timeouts.backend_response_ms;
     paths.push_back(api.path);
     snapshot->routes.push_back(std::move(route));
   }

@@ -45,7 +45,9 @@ struct RouteTarget {
   // from <authentication-basic>. Response edits: <set-header> in <outbound>.
   std::vector<http::HeaderEdit> request_edits;
   std::vector<http::HeaderEdit> response_edits;
-  uint32_t response_timeout_ms = 0;  // <forward-request timeout>; 0 = gateway default
+  // How long the backend may stay silent once the whole request went out:
+  // the policy's <forward-request timeout>, else gateway backendResponseMs.
+  uint32_t response_timeout_ms = 0;
 };
 
 struct ListenerTls {
@@ -73,10 +75,13 @@ struct Snapshot {
 // so that what OpenSSL refuses (a CA file without certificates, a key too
 // weak for the security level) is found here and not by a request.
 // Appends every problem found, each with its JSON path, and returns null if
-// there is any.
+// there is any. With `previous`, a pool key it already has keeps its TLS
+// context instead of having a new one built (admin changes, one after the
+// other, then cost no context for the keys they leave alone).
 std::shared_ptr<Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                         const certs::CertificateStore& store, uint64_t generation,
-                                         std::vector<config::Problem>& problems);
+                                         const certs::CertificateSet& store, uint64_t generation,
+                                         std::vector<config::Problem>& problems,
+                                         const Snapshot* previous = nullptr);
 
 // Fills `store` from the config file's `certificates` and the ones persisted
 // under stateDir, appending a problem per certificate that does not load.

@@ -203,6 +203,8 @@ void Worker::switch_snapshot() noexcept {
   // Pools kept from the previous snapshot are still warm; new ones fill now.
   pools_.for_each([this](uint32_t p, WorkerPool&) { refill_pool(p); });
   reap_pools();
+  // From here on every request this worker starts runs on the new snapshot.
+  counters_.snapshot_generation.store(snapshot_->generation, std::memory_order_release);
 }
 
 // Frees pools whose key left the config once their last connection closed:

@@ -200,9 +200,7 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   }
   // <forward-request timeout> counts like backendResponseMs: from the
   // moment the whole request has gone to the backend.
-  c.response_timeout_ms = route.response_timeout_ms != 0
-                              ? route.response_timeout_ms
-                              : snapshot_->config->gateway.timeouts.backend_response_ms;
+  c.response_timeout_ms = route.response_timeout_ms;
   c.replayable = http::is_replayable_request(head.method, head.framing);
   if (head.expect_continue && head.framing != http::BodyFraming::kNone) {
     c.io.out().append("HTTP/1.1 100 Continue\r\n\r\n");

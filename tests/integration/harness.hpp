@@ -502,6 +502,12 @@ std::string certificate_thumbprint(const std::string& cert_pem);
 // Lower-cases ASCII (nginx's $ssl_client_fingerprint is lower-case hex).
 std::string to_lower(std::string_view text);
 
+// A fresh client certificate (EC P-256, CN "<name>.client.test") signed by
+// `ca`, exported as an AES PFX protected by `password`: <name>.pfx and
+// <name>.pass (the password and a newline) in `dir`, thumbprint filled in.
+TestPfx make_client_pfx(const TempDir& dir, const std::string& name, const TestCert& ca,
+                        const std::string& password);
+
 // ---------------------------------------------------------------------------
 // NginxMtlsBackend: nginx (master_process off) serving HTTPS on a free port,
 // asking for client certificates, plus a plain stub_status port. Every path
@@ -653,8 +659,22 @@ class TlsGateway {
 
   uint16_t port() const { return port_; }
   uint16_t admin_port() const { return admin_port_; }
+  const std::string& admin_token() const { return token_; }
   const std::string& config_path() const { return config_path_; }
+  // gateway.stateDir: where admin changes are persisted.
+  std::string state_dir() const;
   Process& process() { return *process_; }
+
+  // SIGKILL (no drain, nothing flushed), then a new ringgate on the same
+  // config, state dir and ports, waited for as the constructor does. Its
+  // logs go to ringgate-2.stderr and so on; process() is the new one.
+  void kill_and_restart();
+
+  // One admin API request with the bearer token (and Content-Type JSON when
+  // there is a body); a response with status 0 when none came (the failure
+  // is recorded). Waits up to 20 s: a change is answered once it is live.
+  HttpResponse admin(const std::string& method, const std::string& path,
+                     const std::string& body = {}, const std::vector<std::string>& headers = {});
 
   // Where the copy of certificate `id`'s files lives (for rotation tests).
   std::string pfx_path(std::string_view id) const;
@@ -674,11 +694,14 @@ class TlsGateway {
   bool wait_for_log(const std::regex& pattern, Millis timeout = Millis(3000));
 
  private:
+  void start();
+
   TempDir dir_;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
   std::string token_;
   std::string config_path_;
+  int starts_ = 0;
   std::unique_ptr<Process> process_;
 };
 

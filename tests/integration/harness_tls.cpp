@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -113,7 +114,8 @@ std::vector<std::string> new_key_args(KeyType type) {
 // two certificates of one CA share one.
 class PkiBuilder {
  public:
-  explicit PkiBuilder(const TempDir& dir) : dir_(dir) {}
+  explicit PkiBuilder(const TempDir& dir, int first_serial = 1000)
+      : dir_(dir), serial_(first_serial) {}
 
   TestCert self_signed(const std::string& name, const std::string& cn, const std::string& ext) {
     TestCert cert = paths(name);
@@ -196,7 +198,7 @@ class PkiBuilder {
   std::string next_serial() { return std::to_string(++serial_); }
 
   const TempDir& dir_;
-  int serial_ = 1000;
+  int serial_;
 };
 
 }  // namespace
@@ -234,6 +236,15 @@ std::string to_lower(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return out;
+}
+
+TestPfx make_client_pfx(const TempDir& dir, const std::string& name, const TestCert& ca,
+                        const std::string& password) {
+  // Serials apart from the shared PKI's, and from each other's.
+  static std::atomic<int> next_serial{500000};
+  PkiBuilder b(dir, next_serial.fetch_add(1));
+  const TestCert cert = b.signed_by(ca, name, name + ".client.test", kClientExtensions);
+  return b.pfx(cert, name, password, /*legacy=*/false);
 }
 
 // ---------------------------------------------------------------------------
@@ -533,8 +544,14 @@ TlsGateway::TlsGateway(TlsGatewayOptions options) {
   }
   config_path_ = dir_.file("ringgate.json");
   write_file(config_path_, tls_gateway_config_json(options, port_, admin_port_, "admin.token"));
-  process_ = std::make_unique<Process>(std::vector<std::string>{binary, "--config", config_path_},
-                                       dir_.path(), "ringgate");
+  start();
+}
+
+void TlsGateway::start() {
+  const std::string name = starts_ == 0 ? "ringgate" : "ringgate-" + std::to_string(starts_ + 1);
+  ++starts_;
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{ringgate_binary(), "--config", config_path_}, dir_.path(), name);
 
   auto deadline = Clock::now() + Millis(15000);
   for (uint16_t port : {port_, admin_port_}) {
@@ -554,6 +571,32 @@ TlsGateway::TlsGateway(TlsGatewayOptions options) {
   }
 }
 
+void TlsGateway::kill_and_restart() {
+  process_->stop(SIGKILL);
+  if (!process_->wait_exit(Millis(10000))) throw std::runtime_error("ringgate survived SIGKILL");
+  start();
+}
+
+HttpResponse TlsGateway::admin(const std::string& method, const std::string& path,
+                               const std::string& body, const std::vector<std::string>& headers) {
+  std::vector<std::string> all = headers;
+  all.push_back("Authorization: Bearer " + token_);
+  if (!body.empty()) all.push_back("Content-Type: application/json");
+  RawClient c(admin_port_);
+  const std::optional<std::string_view> sent =
+      body.empty() && method != "PUT" ? std::nullopt : std::optional<std::string_view>(body);
+  if (!c.send(make_request(method, path, all, sent))) {
+    ADD_FAILURE() << method << " " << path << ": send failed: " << c.error();
+    return {};
+  }
+  auto r = c.read_response(Millis(20000), method == "HEAD");
+  if (!r) {
+    ADD_FAILURE() << method << " " << path << ": no response: " << c.error();
+    return {};
+  }
+  return *r;
+}
+
 TlsGateway::~TlsGateway() {
   // A clean exit on SIGTERM is part of the contract (DESIGN §6), as for Gateway.
   std::optional<int> code = process_->terminate(SIGTERM, Millis(10000));
@@ -568,6 +611,8 @@ TlsGateway::~TlsGateway() {
               << tail(process_->stdout_text()) << "\n----\n";
   }
 }
+
+std::string TlsGateway::state_dir() const { return dir_.file("state"); }
 
 std::string TlsGateway::pfx_path(std::string_view id) const {
   return dir_.file("certs/" + std::string(id) + ".pfx");

@@ -74,7 +74,7 @@ TEST(OpenApi, DescribesEveryRouteWithItsMethods) {
       {"/backends/{id}", {"get", "put", "delete"}},
       {"/apis", {"get"}},
       {"/apis/{id}", {"get", "put", "delete"}},
-      {"/apis/{id}/policies/policy", {"get", "put"}},
+      {"/apis/{id}/policies/policy", {"get", "put", "delete"}},
       {"/healthz", {"get"}},
       {"/metrics", {"get"}},
       {"/openapi.json", {"get"}},

@@ -66,13 +66,14 @@ class SnapshotTest : public ::testing::Test {
 
   // Loads `json` as a config file in the test directory, loads its
   // certificates and builds the snapshot; every problem lands in problems_.
-  std::shared_ptr<const Snapshot> build(const std::string& json) {
+  std::shared_ptr<const Snapshot> build(const std::string& json,
+                                        const Snapshot* previous = nullptr) {
     config::LoadResult loaded = config::load_string(json, dir_.path());
     problems_ = loaded.problems;
     if (!loaded.config) return nullptr;
     store_ = std::make_unique<certs::CertificateStore>();
     if (!load_certificates(*loaded.config, *store_, false, problems_)) return nullptr;
-    return build_snapshot(loaded.config, *store_, 1, problems_);
+    return build_snapshot(loaded.config, store_->contents(), 1, problems_, previous);
   }
 
   // A self-signed client certificate with an RSA key of `bits`, as a PFX.
@@ -133,6 +134,47 @@ TEST_F(SnapshotTest, Snapshot_SameCaContentGivesTheSameKey) {
   ASSERT_NE(second, nullptr) << ::testing::PrintToString(problems_);
 
   EXPECT_EQ(first->pools[0].key_text, second->pools[0].key_text);
+}
+
+TEST_F(SnapshotTest, Snapshot_KeyThePreviousSnapshotHasKeepsItsContext) {
+  write_client_pfx(2048);
+  auto first = build(config_json(false, true));
+  ASSERT_NE(first, nullptr) << ::testing::PrintToString(problems_);
+
+  auto again = build(config_json(false, true), first.get());
+  auto fresh = build(config_json(false, true));
+
+  ASSERT_NE(again, nullptr);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(again->pools[0].tls_context, first->pools[0].tls_context);
+  EXPECT_NE(fresh->pools[0].tls_context, first->pools[0].tls_context);
+}
+
+TEST_F(SnapshotTest, Snapshot_KeyThePreviousSnapshotLacksGetsAContextOfItsOwn) {
+  auto without_client = build(config_json(false, false));
+  ASSERT_NE(without_client, nullptr) << ::testing::PrintToString(problems_);
+  write_client_pfx(2048);
+
+  auto with_client = build(config_json(false, true), without_client.get());
+
+  ASSERT_NE(with_client, nullptr) << ::testing::PrintToString(problems_);
+  EXPECT_NE(with_client->pools[0].key_text, without_client->pools[0].key_text);
+  EXPECT_NE(with_client->pools[0].tls_context, without_client->pools[0].tls_context);
+}
+
+TEST_F(SnapshotTest, Snapshot_ForwardRequestTimeoutIsTheRoutesResponseTimeout) {
+  const std::string json =
+      R"({"gateway": {"listeners": [{"address": "127.0.0.1:0"}],
+                      "timeouts": {"backendResponseMs": 30000}},
+          "apis": {"slow": {"path": "slow", "serviceUrl": "http://127.0.0.1:9/api",
+                            "policy": "<policies><backend><forward-request timeout=\"7\"/></backend></policies>"},
+                   "plain": {"path": "plain", "serviceUrl": "http://127.0.0.1:9/api"}}})";
+  auto snapshot = build(json);
+  ASSERT_NE(snapshot, nullptr) << ::testing::PrintToString(problems_);
+  ASSERT_EQ(snapshot->routes.size(), 2u);
+  for (const RouteTarget& route : snapshot->routes) {
+    EXPECT_EQ(route.response_timeout_ms, route.api_id == "slow" ? 7000u : 30000u) << route.api_id;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,155 @@
+// What the admin API manages on top of the config file (DESIGN §5, §6):
+// backends, APIs and their policies made through the API and kept under
+// stateDir, the certificate store, and the one way from all of them to a
+// snapshot. Start, --check-config, SIGHUP and every admin change go through
+// compose(), so a change is checked exactly as a config file would be.
+// Control thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certs/store.hpp"
+#include "core/snapshot.hpp"
+#include "ringgate/config.hpp"
+
+namespace ringgate::core {
+
+// Backends and APIs made through the admin API. An API's policy is its
+// `policy` ("" = none).
+struct ManagedResources {
+  std::map<std::string, config::Backend> backends;
+  std::map<std::string, config::Api> apis;
+};
+
+// The file under stateDir that holds them.
+inline constexpr std::string_view kResourcesFileName = "resources.json";
+
+// The document that file holds: {"backends": {id: properties}, "apis": {id:
+// properties}, "policies": {id: "<policies>…"}}, each entity's properties
+// as the admin API takes them; ids sorted, so equal resources give equal
+// bytes.
+std::string resources_document(const ManagedResources& resources);
+
+// Reads `resources_document()` text. Every problem (unknown key, wrong type,
+// bad URL, a policy for an API that does not exist) is appended with `where`
+// before its JSON path; false when there was any.
+bool parse_resources_document(std::string_view text, const std::string& where,
+                              ManagedResources& resources, std::vector<config::Problem>& problems);
+
+// Reads <state_dir>/resources.json into `resources`; a file that does not
+// exist means none. A symlink in its place is refused (ringgate writes this
+// file itself). Problems name the file; false when there was any.
+bool load_resources(const std::string& state_dir, ManagedResources& resources,
+                    std::vector<config::Problem>& problems);
+
+// Replaces <state_dir>/resources.json atomically (temp file, fsync, rename,
+// fsync the directory), mode 0600: a policy may hold a Basic password. A
+// crash at any moment leaves the old or the new file. False with `error`
+// naming the step that failed; the old file is then untouched.
+bool save_resources(const std::string& state_dir, const ManagedResources& resources,
+                    std::string& error);
+
+// The effective config: the config file's entities plus the managed ones.
+// A managed entity whose id the config file declares too is left out (the
+// file wins, as it does for certificates) and its "backends/<id>" or
+// "apis/<id>" appended to `shadowed` when given. A managed backend url or
+// API path that another entity already has is a problem at the managed
+// entity's path ("$.apis.<id>.path").
+std::shared_ptr<const config::Config> merge(const config::Config& file,
+                                            const ManagedResources& managed,
+                                            std::vector<config::Problem>& problems,
+                                            std::vector<std::string>* shadowed = nullptr);
+
+struct Composed {
+  std::shared_ptr<const config::Config> config;  // the effective config
+  std::shared_ptr<Snapshot> snapshot;            // listener_fds not filled in
+};
+
+// merge(), then build_snapshot() over the result: the one way from the
+// inputs to a snapshot. Both null when any problem was appended. `previous`
+// (the live snapshot, for an admin change) lends the TLS contexts of the
+// pool keys it shares with the new one.
+Composed compose(const config::Config& file, const ManagedResources& managed,
+                 const certs::CertificateSet& certificates, uint64_t generation,
+                 std::vector<config::Problem>& problems,
+                 std::vector<std::string>* shadowed = nullptr, const Snapshot* previous = nullptr);
+
+// The APIs, sorted by id, whose policy presents certificate `id`: by
+// certificate-id, or by its thumbprint unless another certificate in
+// `certificates` has the same thumbprint (the reference then still holds).
+std::vector<std::string> apis_using_certificate(const config::Config& effective,
+                                                const certs::CertificateSet& certificates,
+                                                const std::string& id);
+
+// Everything --check-config and a (re)load do before serving: read the
+// config file, load every certificate (the file's and stateDir's), read the
+// managed resources, compose. `snapshot` is null when there was a problem.
+struct Prepared {
+  std::shared_ptr<const config::Config> file_config;
+  std::unique_ptr<certs::CertificateStore> store;
+  ManagedResources managed;
+  std::shared_ptr<const config::Config> config;  // the effective config
+  std::shared_ptr<Snapshot> snapshot;            // listener_fds not filled in yet
+};
+// `dry_run`: create nothing on disk (no stateDir).
+Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
+                 std::vector<config::Problem>& problems);
+
+// The live management state. A change is tried on copies, composed, then
+// persisted, and only then made current and handed to `publish`; a change
+// with any problem, or one that cannot be stored, changes nothing.
+class ManagedState {
+ public:
+  // Makes an accepted snapshot live on the workers. Called with the
+  // snapshot already numbered (its generation one past the current one) and
+  // its listener sockets carried over from the current one.
+  using PublishFn = std::function<void(const std::shared_ptr<const Snapshot>&)>;
+
+  explicit ManagedState(PublishFn publish);
+
+  // Takes over a successful prepare() whose snapshot the workers already
+  // run (listener_fds attached).
+  void reset(Prepared prepared);
+
+  const config::Config& file_config() const { return *file_config_; }
+  const config::Config& effective() const { return *current_->config; }
+  const ManagedResources& managed() const { return managed_; }
+  const certs::CertificateStore& certificates() const { return *store_; }
+  const std::shared_ptr<const Snapshot>& current() const { return current_; }
+
+  struct Change {
+    std::vector<config::Problem> problems;     // the effective config was refused
+    std::string storage_error;                 // it could not be persisted
+    std::shared_ptr<const Snapshot> snapshot;  // accepted: now live
+    // Pool keys of the new snapshot that the previous one did not have.
+    std::vector<std::string> new_pool_keys;
+    bool ok() const { return snapshot != nullptr; }
+  };
+
+  // Adds or replaces uploaded certificate `id` (the caller has checked that
+  // the config file does not declare it). `created` says which.
+  Change put_certificate(const std::string& id,
+                         std::shared_ptr<const certs::LoadedCertificate> certificate,
+                         bool& created);
+  Change remove_certificate(const std::string& id);
+  // Replaces the managed backends and APIs with `next`.
+  Change set_resources(ManagedResources next);
+
+ private:
+  using PersistFn = std::function<bool(std::string& error)>;
+  Change apply(const ManagedResources& managed, const certs::CertificateSet& certificates,
+               const PersistFn& persist);
+
+  PublishFn publish_;
+  std::shared_ptr<const config::Config> file_config_;
+  std::unique_ptr<certs::CertificateStore> store_;
+  ManagedResources managed_;
+  std::shared_ptr<const Snapshot> current_;
+};
+
+}  // namespace ringgate::core
