@@ -364,6 +364,9 @@ TEST_F(Management, KillDuringUploadsLosesNothingAcknowledgedAndLeavesNothingHalf
     ++stored;
   }
   EXPECT_EQ(stored, listed.size());
+  for (const auto& [name, contents] : files_under(gateway_->state_dir())) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
   std::cout << "[ measure  ] killed after " << acknowledged.size() << " acknowledged uploads; "
             << listed.size() << " stored after the restart\n";
 }
