@@ -30,7 +30,7 @@ int check_config(const std::string& path) {
   }
   const ringgate::config::Config& config = *prepared.config;
   std::printf("%s: ok (%zu listeners, %zu APIs, %zu certificates, %zu backends)\n", path.c_str(),
-              config.gateway.listeners.size(), config.apis.size(), config.certificates.size(),
+              config.gateway.listeners.size(), config.apis.size(), prepared.store->list().size(),
               config.backends.size());
   return 0;
 }

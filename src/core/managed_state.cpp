@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "certs/durable_file.hpp"
@@ -163,6 +165,18 @@ bool load_resources(const std::string& state_dir, ManagedResources& resources,
   return parse_resources_document(file.contents, path, resources, problems);
 }
 
+void remove_unfinished_writes(const std::string& state_dir) {
+  const std::string prefix = std::string(certs::kTempFilePrefix) + std::string(kResourcesFileName);
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(state_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::string error;
+    if (!certs::remove_file_durably(state_dir, name, error)) RG_WARN("%s", error.c_str());
+  }
+}
+
 bool save_resources(const std::string& state_dir, const ManagedResources& resources,
                     std::string& error) {
   return certs::write_file_atomically(state_dir, std::string(kResourcesFileName),
@@ -256,6 +270,7 @@ Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_r
   const size_t before = problems.size();
   load_certificates(*loaded.config, *prepared.store, !dry_run, problems);
   const std::string& state_dir = loaded.config->gateway.state_dir;
+  if (problems.size() == before && !dry_run) remove_unfinished_writes(state_dir);
   if (problems.size() == before) load_resources(state_dir, prepared.managed, problems);
   if (problems.size() != before) return prepared;
   std::vector<std::string> shadowed;

@@ -47,6 +47,10 @@ bool parse_resources_document(std::string_view text, const std::string& where,
 bool load_resources(const std::string& state_dir, ManagedResources& resources,
                     std::vector<config::Problem>& problems);
 
+// Deletes what a crash in the middle of save_resources() left behind: its
+// temp files in `state_dir` (the file itself is the old or the new one).
+void remove_unfinished_writes(const std::string& state_dir);
+
 // Replaces <state_dir>/resources.json atomically (temp file, fsync, rename,
 // fsync the directory), mode 0600: a policy may hold a Basic password. A
 // crash at any moment leaves the old or the new file. False with `error`
@@ -89,6 +93,7 @@ std::vector<std::string> apis_using_certificate(const config::Config& effective,
 // Everything --check-config and a (re)load do before serving: read the
 // config file, load every certificate (the file's and stateDir's), read the
 // managed resources, compose. `snapshot` is null when there was a problem.
+// Unless `dry_run`, unfinished writes in stateDir are deleted first.
 struct Prepared {
   std::shared_ptr<const config::Config> file_config;
   std::unique_ptr<certs::CertificateStore> store;

@@ -56,6 +56,14 @@ std::string upload_body(const TestPfx& pfx, const std::string& password) {
       .dump();
 }
 
+// "<prefix><n>", built by appending: GCC 12 warns (-Wrestrict, wrongly) about
+// "literal" + std::to_string(n).
+std::string numbered(std::string_view prefix, int n) {
+  std::string name(prefix);
+  name += std::to_string(n);
+  return name;
+}
+
 std::string certificate_policy_xml(const std::string& certificate_id) {
   return "<policies><inbound><authentication-certificate certificate-id=\"" + certificate_id +
          "\"/></inbound></policies>";
@@ -241,16 +249,16 @@ TEST_F(Management, FiftyApisEachPresentTheirOwnCertificate) {
   make_backend();
   std::vector<TestPfx> pfx;
   for (int i = 0; i < kApis; ++i) {
-    const std::string id = "c" + std::to_string(i);
+    const std::string id = numbered("c", i);
     pfx.push_back(client(id));
     ASSERT_EQ(upload(id, pfx.back()).status, 201);
-    make_api("a" + std::to_string(i), id);
+    make_api(numbered("a", i), id);
   }
 
   int right = 0;
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < kApis; ++i) {
-      const std::string seen = fingerprint_on("a" + std::to_string(i));
+      const std::string seen = fingerprint_on(numbered("a", i));
       EXPECT_EQ(seen, to_lower(pfx[i].thumbprint)) << "API a" << i;
       right += seen == to_lower(pfx[i].thumbprint);
     }
@@ -314,7 +322,7 @@ TEST_F(Management, KillDuringUploadsLosesNothingAcknowledgedAndLeavesNothingHalf
   std::atomic<bool> stop{false};
   std::thread uploader([&] {
     for (int i = 0; i < kUploads && !stop; ++i) {
-      const std::string id = "c" + std::to_string(i);
+      const std::string id = numbered("c", i);
       try {
         RawClient c(gateway_->admin_port());
         if (!c.send(make_request("PUT", "/certificates/" + id,
@@ -364,6 +372,9 @@ TEST_F(Management, KillDuringUploadsLosesNothingAcknowledgedAndLeavesNothingHalf
     ++stored;
   }
   EXPECT_EQ(stored, listed.size());
+  for (const auto& [name, contents] : files_under(gateway_->state_dir())) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
   std::cout << "[ measure  ] killed after " << acknowledged.size() << " acknowledged uploads; "
             << listed.size() << " stored after the restart\n";
 }

@@ -332,6 +332,18 @@ TEST_F(ManagedStateTest, Prepare_ServesTheResourcesTheStateDirHolds) {
   EXPECT_THAT(prepared.managed.apis, SizeIs(1));
 }
 
+TEST_F(ManagedStateTest, Prepare_DeletesWhatACrashInTheMiddleOfAWriteLeft) {
+  fs::create_directory(state_dir());
+  fs::permissions(state_dir(), fs::perms::owner_all);
+  write_binary(state_dir() + "/.tmp-resources.json.Ab12Cd", "{\"version\": 1, \"apis\": {\"half");
+  std::vector<config::Problem> problems;
+
+  Prepared prepared = prepare(config_path(), 1, false, problems);
+
+  ASSERT_NE(prepared.snapshot, nullptr) << ::testing::PrintToString(problems);
+  EXPECT_THAT(files_in(state_dir()), ElementsAre("certificates"));
+}
+
 TEST_F(ManagedStateTest, Prepare_BrokenStateFileIsAProblemNamingIt) {
   fs::create_directory(state_dir());
   fs::permissions(state_dir(), fs::perms::owner_all);
