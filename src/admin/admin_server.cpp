@@ -1,6 +1,7 @@
 #include "admin/admin_server.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -268,6 +269,8 @@ void AdminServer::on_head(Session& s) {
 
 void AdminServer::on_message(Session& s) {
   AdminResponse response = router_.dispatch(s.parser.head(), s.body);
+  // A certificate upload's body holds the PFX and its password: wipe it.
+  if (!s.body.empty()) OPENSSL_cleanse(s.body.data(), s.body.size());
   std::string().swap(s.body);
   if (response.ready && !is_ready(response)) {
     const long long now = now_();
