@@ -4,12 +4,12 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/timer_wheel.hpp"
 #include "ringgate/pool_key.hpp"
 #include "ringgate/user_data.hpp"
+#include "upstream/keyed_slots.hpp"
 #include "upstream/pool.hpp"
 
 namespace {
@@ -20,7 +20,8 @@ void BM_UserDataRoundTrip(benchmark::State& state) {
   uint32_t slot = 0;
   uint64_t sum = 0;
   for (auto _ : state) {
-    const uint64_t packed = encode_user_data(Op::kBackendRecv, slot++ & kMaxSlot, slot);
+    const uint64_t packed = encode_user_data(Op::kBackendRecv, slot & kMaxSlot, slot);
+    ++slot;
     const UserData ud = decode_user_data(packed);
     sum += ud.slot + ud.generation;
     benchmark::DoNotOptimize(sum);
@@ -51,28 +52,35 @@ PoolKey make_key(int i) {
   return key;
 }
 
+// What a snapshot switch does per pool: find the worker's pool by the key's
+// canonical text (KeyedSlots, as Worker::find_pool does).
 void BM_PoolLookupByKey(benchmark::State& state) {
   const int keys = static_cast<int>(state.range(0));
-  std::unordered_map<PoolKey, upstream::Pool, PoolKeyHash> pools;
-  std::vector<PoolKey> lookups;
+  upstream::KeyedSlots<upstream::Pool> pools;
+  std::vector<std::string> lookups;
   for (int i = 0; i < keys; ++i) {
-    PoolKey key = make_key(i);
-    pools.emplace(key, upstream::Pool(key.to_string()));
-    lookups.push_back(key);
+    std::string text = make_key(i).to_string();
+    pools.find_or_add(text, [&](uint32_t) { return std::make_unique<upstream::Pool>(text); });
+    lookups.push_back(std::move(text));
   }
   size_t i = 0;
   for (auto _ : state) {
-    auto it = pools.find(lookups[i++ % lookups.size()]);
-    benchmark::DoNotOptimize(it);
+    const uint32_t slot = pools.find_or_add(lookups[i++ % lookups.size()], [](uint32_t) {
+      return std::unique_ptr<upstream::Pool>();
+    });
+    benchmark::DoNotOptimize(slot);
   }
 }
 BENCHMARK(BM_PoolLookupByKey)->ArgName("keys")->Arg(1)->Arg(100)->Arg(10000);
 
+// What an exchange does with a pooled connection: take the most recently
+// used idle one (LIFO), give it back afterwards.
 void BM_PoolTakeAndReturn(benchmark::State& state) {
   upstream::Pool pool("k");
   for (uint32_t i = 0; i < static_cast<uint32_t>(state.range(0)); ++i) pool.put_idle(i);
   for (auto _ : state) {
-    const uint32_t c = pool.take_idle();
+    const uint32_t c = pool.idle().back();
+    pool.remove_idle(c);
     pool.put_idle(c);
     benchmark::DoNotOptimize(c);
   }

@@ -3,8 +3,6 @@
 // validation profile and same client certificate.
 #pragma once
 
-#include <cstddef>
-#include <functional>
 #include <string>
 
 namespace ringgate {
@@ -23,17 +21,6 @@ struct PoolKey {
     if (!validation_profile.empty()) out += " verify=" + validation_profile;
     if (!thumbprint.empty()) out += " cert=" + thumbprint;
     return out;
-  }
-};
-
-struct PoolKeyHash {
-  size_t operator()(const PoolKey& key) const noexcept {
-    std::hash<std::string> h;
-    size_t seed = h(key.origin);
-    for (const std::string* part : {&key.sni, &key.validation_profile, &key.thumbprint}) {
-      seed ^= h(*part) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
-    }
-    return seed;
   }
 };
 

@@ -33,11 +33,11 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
     return false;
   }
   b.state = BackendState::kHandshaking;
-  const IoResult started = transport->start(b.io.wire_out());
+  const tls::IoResult started = transport->start(b.io.wire_out());
   b.io.set_transport(std::move(transport));
   flush_backend(slot);
   if (b.closing) return false;
-  if (started.status == IoStatus::kError) {
+  if (started.status == tls::IoStatus::kError) {
     pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
     return false;
@@ -50,14 +50,14 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
                                bool& peer_closed) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  auto& transport = static_cast<tls::TlsTransport&>(*b.io.transport());
+  tls::Transport& transport = *b.io.transport();
   const bool was_accepted = transport.peer_accepted();
   std::string& plain = b.io.plain_in();
   plain.clear();
-  const IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
+  const tls::IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
   flush_backend(slot);
   if (b.closing) return false;
-  if (r.status == IoStatus::kError) {
+  if (r.status == tls::IoStatus::kError) {
     // A TLS 1.3 server judges our certificate after our side of the
     // handshake is done, so its refusal arrives on a connection that looks
     // established: until the backend has accepted, this is the handshake
@@ -70,7 +70,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
     backend_failed(slot, reason, 502);
     return false;
   }
-  if (r.status == IoStatus::kClosed) peer_closed = true;
+  if (r.status == tls::IoStatus::kClosed) peer_closed = true;
   if (b.state == BackendState::kHandshaking) {
     if (!transport.established()) {
       if (peer_closed) {
@@ -97,7 +97,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
 void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   timers_.cancel(b.timer);
-  const auto* transport = static_cast<const tls::TlsTransport*>(b.io.transport());
+  const tls::Transport* transport = b.io.transport();
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed
                                    : counters_.tls_handshakes_full);
   if (transport->peer_accepted()) backend_accepted(pools_[b.pool]);
@@ -125,14 +125,14 @@ bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
 // handled (handshake in progress, closed, or failed).
 bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexcept {
   ClientConn& c = *clients_[slot];
-  Transport& transport = *c.io.transport();
+  tls::Transport& transport = *c.io.transport();
   const bool was_established = transport.established();
   std::string& plain = c.io.plain_in();
   plain.clear();
-  const IoResult r = transport.on_wire_bytes(data, len, plain, c.io.wire_out());
+  const tls::IoResult r = transport.on_wire_bytes(data, len, plain, c.io.wire_out());
   flush_client(slot);
   if (c.closing) return false;
-  if (r.status == IoStatus::kError) {
+  if (r.status == tls::IoStatus::kError) {
     // Scanners and clients that dislike the certificate are routine: no log line.
     bump(counters_.tls_client_failures);
     if (c.send_posted) {
@@ -143,12 +143,11 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
     return false;
   }
   if (!was_established && transport.established()) {
-    const auto& tls = static_cast<const tls::TlsTransport&>(transport);
-    bump(tls.session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
+    bump(transport.session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
     c.io.ktls_wanted = shared_.ktls_available;
     if (!c.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   }
-  if (r.status == IoStatus::kClosed && plain.empty()) {
+  if (r.status == tls::IoStatus::kClosed && plain.empty()) {
     close_client(slot);
     return false;
   }
@@ -166,29 +165,21 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
 // userspace TLS; a half-installed socket cannot be used and is failed.
 bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   io.ktls_wanted = false;
-  auto* transport = static_cast<tls::TlsTransport*>(io.transport());
-  tls::KtlsParams params;
-  std::string error;
-  if (transport == nullptr || !transport->ktls_rx_ready() ||
-      !transport->ktls_params(params, error)) {
-    log_.info("kTLS: %s stays on userspace TLS: %s", who,
-              error.empty() ? "records buffered" : error.c_str());
-    bump(counters_.transport_userspace_tls);
-    return true;
+  std::string detail;
+  switch (io.transport()->hand_over_to_kernel(fd, detail)) {
+    case tls::KernelHandover::kInstalled:
+      io.release_transport();
+      io.kernel_tls = true;
+      bump(counters_.transport_kernel_tls);
+      return true;
+    case tls::KernelHandover::kStayed:
+      log_.info("kTLS: %s stays on userspace TLS: %s", who, detail.c_str());
+      bump(counters_.transport_userspace_tls);
+      return true;
+    case tls::KernelHandover::kBroken:
+      break;
   }
-  tls::KtlsInstalled installed;
-  if (tls::install_ktls(fd, params, error, &installed)) {
-    io.release_transport();
-    io.kernel_tls = true;
-    bump(counters_.transport_kernel_tls);
-    return true;
-  }
-  if (!installed.tx && !installed.rx) {
-    log_.info("kTLS: %s stays on userspace TLS: %s", who, error.c_str());
-    bump(counters_.transport_userspace_tls);
-    return true;
-  }
-  log_.warn("kTLS: %s half installed (%s): closing it", who, error.c_str());
+  log_.warn("kTLS: %s half installed (%s): closing it", who, detail.c_str());
   return false;
 }
 

@@ -282,6 +282,18 @@ bool TlsTransport::ktls_params(KtlsParams& out, std::string& error) const {
   return keys_->extract(ssl_, out, error);
 }
 
+KernelHandover TlsTransport::hand_over_to_kernel(int fd, std::string& detail) noexcept {
+  if (!ktls_rx_ready()) {
+    detail = "records buffered";
+    return KernelHandover::kStayed;
+  }
+  KtlsParams params;
+  if (!ktls_params(params, detail)) return KernelHandover::kStayed;
+  KtlsInstalled installed;
+  if (install_ktls(fd, params, detail, &installed)) return KernelHandover::kInstalled;
+  return installed.tx || installed.rx ? KernelHandover::kBroken : KernelHandover::kStayed;
+}
+
 void TlsTransport::drain(std::string& wire_out) noexcept {
   const size_t pending = BIO_ctrl_pending(network_out_);
   if (pending == 0) return;

@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-#include "ringgate/transport.hpp"
 #include "tls/context.hpp"
 #include "tls/ktls.hpp"
 #include "tls/traffic_keys.hpp"
+#include "tls/transport.hpp"
 
 namespace ringgate::tls {
 
@@ -46,7 +46,6 @@ class TlsTransport final : public Transport, private ConnectionHooks {
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
 
-  TransportKind kind() const noexcept override { return TransportKind::kUserspaceTls; }
   // True once our side of the handshake is complete. A TLS 1.3 client is
   // complete before the server has checked its certificate: a backend that
   // rejects it answers with an alert on the next read (on_wire_bytes then
@@ -58,7 +57,7 @@ class TlsTransport final : public Transport, private ConnectionHooks {
   // handshake only once a record from the server after it has been read (a
   // session ticket or data), because the server checks our certificate after
   // our side is done. Server: established().
-  bool peer_accepted() const noexcept;
+  bool peer_accepted() const noexcept override;
   // Client: appends the ClientHello and returns kOk. Server: appends nothing.
   IoResult start(std::string& wire_out) noexcept override;
   // Drives the handshake, then decrypts everything decryptable (handling
@@ -76,10 +75,13 @@ class TlsTransport final : public Transport, private ConnectionHooks {
   // certificate (X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) for CN=…",
   // "backend rejected the handshake: alert certificate required", …
   std::string last_error() const override { return error_; }
+  // Installs kTLS TX and RX when the connection was made with `ktls`, its
+  // cipher is one the kernel takes and no received record is buffered.
+  KernelHandover hand_over_to_kernel(int fd, std::string& detail) noexcept override;
 
   // Appends close_notify once established; nothing otherwise.
   IoResult shutdown(std::string& wire_out) noexcept;
-  bool session_reused() const noexcept { return SSL_session_reused(ssl_) == 1; }
+  bool session_reused() const noexcept override { return SSL_session_reused(ssl_) == 1; }
   // The ALPN protocol agreed on ("http/1.1"), empty when none.
   std::string_view alpn() const noexcept;
   SSL* ssl() const noexcept { return ssl_; }

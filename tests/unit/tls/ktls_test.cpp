@@ -291,6 +291,42 @@ TEST(KtlsRxReady, IsFalseWhileAPartialRecordIsBuffered) {
   EXPECT_EQ(plaintext, "split me");
 }
 
+TEST(KernelHandover, StaysOnUserspaceWhileARecordIsPartlyBuffered) {
+  Connection c = connect(kSuites[0]);
+  std::string wire;
+  ASSERT_EQ(c.server->encode("split me", 8, wire).status, IoStatus::kOk);
+  std::string plaintext;
+  std::string out;
+  c.client->on_wire_bytes(wire.data(), 3, plaintext, out);
+  std::string detail;
+  EXPECT_EQ(c.client->hand_over_to_kernel(-1, detail), KernelHandover::kStayed);
+  EXPECT_EQ(detail, "records buffered");
+}
+
+TEST(KernelHandover, StaysOnUserspaceWhenTheConnectionDidNotCaptureKeys) {
+  std::string error;
+  auto ctx = make_client_context(trusting_root(), error);
+  auto client = make_client(ctx, "backend.test", false);
+  auto server = make_server(single(server_context(pki().backend, pki().backend_chain())));
+  Pump pump{*client, *server};
+  pump.handshake();
+  std::string detail;
+  EXPECT_EQ(client->hand_over_to_kernel(-1, detail), KernelHandover::kStayed);
+  EXPECT_THAT(detail, HasSubstr("without kTLS capture"));
+}
+
+TEST(KernelHandover, StaysOnUserspaceWhenTheKernelRefusesTheUlp) {
+  const KtlsSupport support = probe_ktls();
+  if (support.available) GTEST_SKIP() << "this kernel has kTLS: " << support.detail;
+  Connection c = connect(kSuites[0]);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  std::string detail;
+  EXPECT_EQ(c.client->hand_over_to_kernel(fd, detail), KernelHandover::kStayed);
+  EXPECT_THAT(detail, HasSubstr("CONFIG_TLS"));
+  ::close(fd);
+}
+
 TEST(KtlsCryptoInfo, AesGcm128SplitsTheIvIntoSaltAndExplicitPart) {
   KtlsParams params;
   params.version = TLS_1_3_VERSION;
