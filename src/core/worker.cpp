@@ -508,7 +508,7 @@ void Worker::flush_client(uint32_t slot) noexcept {
   if (c.send_posted || c.closing) return;
   const char* data = nullptr;
   size_t len = 0;
-  const tls::Transport* transport = c.io.transport();
+  const Transport* transport = c.io.transport();
   if (!c.io.next_send(data, len, transport == nullptr || transport->established())) {
     close_client(slot);
     return;

@@ -33,11 +33,11 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
     return false;
   }
   b.state = BackendState::kHandshaking;
-  const tls::IoResult started = transport->start(b.io.wire_out());
+  const IoResult started = transport->start(b.io.wire_out());
   b.io.set_transport(std::move(transport));
   flush_backend(slot);
   if (b.closing) return false;
-  if (started.status == tls::IoStatus::kError) {
+  if (started.status == IoStatus::kError) {
     pool.connect_failed(now_ms_);
     backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
     return false;
@@ -50,14 +50,14 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
                                bool& peer_closed) noexcept {
   BackendConn& b = *backends_[slot];
   WorkerPool& pool = pools_[b.pool];
-  tls::Transport& transport = *b.io.transport();
+  Transport& transport = *b.io.transport();
   const bool was_accepted = transport.peer_accepted();
   std::string& plain = b.io.plain_in();
   plain.clear();
-  const tls::IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
+  const IoResult r = transport.on_wire_bytes(data, len, plain, b.io.wire_out());
   flush_backend(slot);
   if (b.closing) return false;
-  if (r.status == tls::IoStatus::kError) {
+  if (r.status == IoStatus::kError) {
     // A TLS 1.3 server judges our certificate after our side of the
     // handshake is done, so its refusal arrives on a connection that looks
     // established: until the backend has accepted, this is the handshake
@@ -70,7 +70,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
     backend_failed(slot, reason, 502);
     return false;
   }
-  if (r.status == tls::IoStatus::kClosed) peer_closed = true;
+  if (r.status == IoStatus::kClosed) peer_closed = true;
   if (b.state == BackendState::kHandshaking) {
     if (!transport.established()) {
       if (peer_closed) {
@@ -97,7 +97,7 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
 void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   BackendConn& b = *backends_[slot];
   timers_.cancel(b.timer);
-  const tls::Transport* transport = b.io.transport();
+  const Transport* transport = b.io.transport();
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed
                                    : counters_.tls_handshakes_full);
   if (transport->peer_accepted()) backend_accepted(pools_[b.pool]);
@@ -125,14 +125,14 @@ bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
 // handled (handshake in progress, closed, or failed).
 bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexcept {
   ClientConn& c = *clients_[slot];
-  tls::Transport& transport = *c.io.transport();
+  Transport& transport = *c.io.transport();
   const bool was_established = transport.established();
   std::string& plain = c.io.plain_in();
   plain.clear();
-  const tls::IoResult r = transport.on_wire_bytes(data, len, plain, c.io.wire_out());
+  const IoResult r = transport.on_wire_bytes(data, len, plain, c.io.wire_out());
   flush_client(slot);
   if (c.closing) return false;
-  if (r.status == tls::IoStatus::kError) {
+  if (r.status == IoStatus::kError) {
     // Scanners and clients that dislike the certificate are routine: no log line.
     bump(counters_.tls_client_failures);
     if (c.send_posted) {
@@ -147,7 +147,7 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
     c.io.ktls_wanted = shared_.ktls_available;
     if (!c.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   }
-  if (r.status == tls::IoStatus::kClosed && plain.empty()) {
+  if (r.status == IoStatus::kClosed && plain.empty()) {
     close_client(slot);
     return false;
   }
@@ -167,16 +167,16 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   io.ktls_wanted = false;
   std::string detail;
   switch (io.transport()->hand_over_to_kernel(fd, detail)) {
-    case tls::KernelHandover::kInstalled:
+    case KernelHandover::kInstalled:
       io.release_transport();
       io.kernel_tls = true;
       bump(counters_.transport_kernel_tls);
       return true;
-    case tls::KernelHandover::kStayed:
+    case KernelHandover::kStayed:
       log_.info("kTLS: %s stays on userspace TLS: %s", who, detail.c_str());
       bump(counters_.transport_userspace_tls);
       return true;
-    case tls::KernelHandover::kBroken:
+    case KernelHandover::kBroken:
       break;
   }
   log_.warn("kTLS: %s half installed (%s): closing it", who, detail.c_str());

@@ -21,9 +21,9 @@ bool Channel::next_send(const char*& data, size_t& len, bool include_app) noexce
     if (transport_ != nullptr) {
       if (include_app && !out_.empty()) {
         app_bytes_moved_ += out_.size();
-        const tls::IoResult r = transport_->encode(out_.data(), out_.size(), wire_next_);
+        const IoResult r = transport_->encode(out_.data(), out_.size(), wire_next_);
         out_.clear();
-        if (r.status == tls::IoStatus::kError) return false;
+        if (r.status == IoStatus::kError) return false;
       }
       wire_.swap(wire_next_);
     } else if (wire_next_.empty()) {

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "tls/transport.hpp"
+#include "ringgate/transport.hpp"
 
 namespace ringgate::net {
 
@@ -23,11 +23,11 @@ class Channel {
   void reset() noexcept;
 
   // The transport; null means plain TCP with no copy on the way in.
-  tls::Transport* transport() const noexcept { return transport_.get(); }
-  void set_transport(std::unique_ptr<tls::Transport> transport) noexcept {
+  Transport* transport() const noexcept { return transport_.get(); }
+  void set_transport(std::unique_ptr<Transport> transport) noexcept {
     transport_ = std::move(transport);
   }
-  std::unique_ptr<tls::Transport> release_transport() noexcept { return std::move(transport_); }
+  std::unique_ptr<Transport> release_transport() noexcept { return std::move(transport_); }
 
   // Application bytes to send, in order.
   std::string& out() noexcept { return out_; }
@@ -71,7 +71,7 @@ class Channel {
   void trim(size_t keep) noexcept;
 
  private:
-  std::unique_ptr<tls::Transport> transport_;
+  std::unique_ptr<Transport> transport_;
   std::string out_;
   std::string wire_next_;
   std::string wire_;

@@ -13,7 +13,7 @@
 #include "tls/context.hpp"
 #include "tls/ktls.hpp"
 #include "tls/traffic_keys.hpp"
-#include "tls/transport.hpp"
+#include "ringgate/transport.hpp"
 
 namespace ringgate::tls {
 

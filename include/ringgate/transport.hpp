@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ringgate::tls {
+namespace ringgate {
 
 enum class IoStatus : uint8_t {
   kOk,        // progress made
@@ -64,4 +64,4 @@ class Transport {
   virtual KernelHandover hand_over_to_kernel(int fd, std::string& detail) noexcept = 0;
 };
 
-}  // namespace ringgate::tls
+}  // namespace ringgate
