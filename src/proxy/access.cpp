@@ -3,11 +3,15 @@
 // as the exchange goes — request line and id, route, backend answer, the
 // reason for a local error — and turned into one line when the response is
 // complete, the gateway answered itself, or the connection ended first.
-// Worker members, beside the exchange in http/proxy.cpp that calls them.
-#include "core/worker.hpp"
 #include "http/error_response.hpp"
+#include "proxy/engine.hpp"
 
-namespace ringgate::core {
+namespace ringgate::proxy {
+
+using core::AccessEntry;
+using core::AccessRecord;
+using core::RouteTarget;
+using core::unix_time_ms;
 namespace {
 
 // Why the gateway answered `status` itself when no more precise reason was
@@ -32,11 +36,11 @@ std::string_view transport_name(const net::Channel& io) {
 
 }  // namespace
 
-bool Worker::access_log_on() const noexcept {
+bool Engine::access_log_on() const noexcept {
   return !snapshot_->config->gateway.access_log.path.empty();
 }
 
-void Worker::begin_access(ClientConn& c) noexcept {
+void Engine::begin_access(ClientConn& c) noexcept {
   AccessRecord& record = c.req->access;
   if (record.stage != AccessRecord::Stage::kNone || c.req->parser.in_message()) return;
   record.stage = AccessRecord::Stage::kStarted;
@@ -57,7 +61,7 @@ void Worker::begin_access(ClientConn& c) noexcept {
   c.sent_at_us = 0;
 }
 
-void Worker::note_request(ClientConn& c, const http::MessageHead& head,
+void Engine::note_request(ClientConn& c, const http::MessageHead& head,
                           std::string_view url) noexcept {
   AccessRecord& record = c.req->access;
   if (record.stage == AccessRecord::Stage::kNone) return;
@@ -73,7 +77,7 @@ void Worker::note_request(ClientConn& c, const http::MessageHead& head,
   }
 }
 
-void Worker::note_route(ClientConn& c, const RouteTarget& route,
+void Engine::note_route(ClientConn& c, const RouteTarget& route,
                         std::string_view backend_target) noexcept {
   AccessRecord& record = c.req->access;
   if (record.stage == AccessRecord::Stage::kNone) return;
@@ -90,18 +94,18 @@ void Worker::note_route(ClientConn& c, const RouteTarget& route,
   }
 }
 
-void Worker::note_backend_response(ClientConn& c, const BackendConn& b) noexcept {
+void Engine::note_backend_response(ClientConn& c, const BackendConn& b) noexcept {
   AccessRecord& record = c.req->access;
   record.backend_status = b.parser.head().status;
   record.pool_reused = b.reused;
 }
 
-void Worker::note_error(ClientConn& c, std::string_view reason) noexcept {
+void Engine::note_error(ClientConn& c, std::string_view reason) noexcept {
   if (c.req) c.req->access.last_error.assign(reason);
 }
 
-void Worker::finish_access(uint32_t client, int status) noexcept {
-  ClientConn& c = *clients_[client];
+void Engine::finish_access(uint32_t client, int status) noexcept {
+  ClientConn& c = clients_[client];
   if (!c.req || c.req->access.stage == AccessRecord::Stage::kNone) return;
   AccessRecord& record = c.req->access;
   const bool parsed = record.stage == AccessRecord::Stage::kParsed;
@@ -135,4 +139,4 @@ void Worker::finish_access(uint32_t client, int status) noexcept {
   log_.access(entry);
 }
 
-}  // namespace ringgate::core
+}  // namespace ringgate::proxy

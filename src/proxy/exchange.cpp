@@ -1,18 +1,19 @@
 // The request/response exchange between a client connection and a backend
 // connection: parse, route, rewrite, stream both ways with backpressure,
 // return the backend connection to its pool, retry a replayable request once.
-// These are Worker members because they drive the worker's ring directly;
-// the socket plumbing they call lives in core/worker.cpp.
 #include <cstring>
 
-#include "core/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/header_edit.hpp"
 #include "http/path.hpp"
 #include "http/retry.hpp"
 #include "http/rewrite.hpp"
+#include "proxy/engine.hpp"
 
-namespace ringgate::core {
+namespace ringgate::proxy {
+
+using core::kLatencyBucketsSeconds;
+using core::RouteTarget;
 namespace {
 
 // Bytes queued towards one peer above which we stop reading from the other.
@@ -33,7 +34,7 @@ bool is_interim(int status) { return status >= 100 && status < 200 && status != 
 // Re-frames decoded body bytes for the next hop: as they are for a
 // Content-Length body, as chunks for a chunked one; drops them when there is
 // no next hop (a body sent with a request the gateway answers itself).
-class Worker::RequestBodySink final : public http::BodySink {
+class Engine::RequestBodySink final : public http::BodySink {
  public:
   RequestBodySink(std::string* out, bool chunked) : out_(out), chunked_(chunked) {}
   void on_body(const char* data, size_t len) noexcept override {
@@ -50,7 +51,7 @@ class Worker::RequestBodySink final : public http::BodySink {
   bool chunked_;
 };
 
-class Worker::ResponseBodySink final : public http::BodySink {
+class Engine::ResponseBodySink final : public http::BodySink {
  public:
   ResponseBodySink(std::string& out, bool chunked) : out_(out), chunked_(chunked) {}
   void on_body(const char* data, size_t len) noexcept override {
@@ -66,7 +67,7 @@ class Worker::ResponseBodySink final : public http::BodySink {
   bool chunked_;
 };
 
-bool Worker::client_backpressured(const ClientConn& c) const noexcept {
+bool Engine::client_backpressured(const ClientConn& c) const noexcept {
   return c.io.queued_app_bytes() >= kBackpressureBytes;
 }
 
@@ -74,10 +75,10 @@ bool Worker::client_backpressured(const ClientConn& c) const noexcept {
 // out (re-armed as the last bytes are sent, and by every response byte).
 // While the client is still uploading, the client's idle timer governs the
 // upload instead, so a slow upload never turns into a 504.
-void Worker::arm_response_timer(uint32_t backend) noexcept {
-  BackendConn& b = *backends_[backend];
+void Engine::arm_response_timer(uint32_t backend) noexcept {
+  BackendConn& b = backends_[backend];
   if (b.client == kNoSlot) return;
-  const ClientConn& c = *clients_[b.client];
+  const ClientConn& c = clients_[b.client];
   if (!c.request_done) {
     timers_.cancel(b.timer);
     return;
@@ -86,8 +87,8 @@ void Worker::arm_response_timer(uint32_t backend) noexcept {
   timers_.arm(b.timer, now_ms_, c.response_timeout_ms);
 }
 
-void Worker::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
-  ClientConn& c = *clients_[slot];
+void Engine::process_client_input(uint32_t slot, const char* data, size_t len) noexcept {
+  ClientConn& c = clients_[slot];
   http::MessageParser& parser = request_state(c).parser;
   for (;;) {
     if (c.closing || c.close_after_send) return;
@@ -98,7 +99,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
     }
     std::string* body_out = nullptr;
     if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
-      body_out = &backends_[c.backend]->io.out();
+      body_out = &backends_[c.backend].io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
     if (access_log_on()) begin_access(c);
@@ -131,7 +132,7 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
     c.timer.kind = kTimerClientBody;
     timers_.arm(c.timer, now_ms_, t.client_idle_ms);
     const bool backend_full =
-        c.backend != kNoSlot && backends_[c.backend]->io.out().size() >= kBackpressureBytes;
+        c.backend != kNoSlot && backends_[c.backend].io.out().size() >= kBackpressureBytes;
     if (!backend_full) post_client_recv(slot);
     return;
   }
@@ -140,8 +141,8 @@ void Worker::process_client_input(uint32_t slot, const char* data, size_t len) n
   post_client_recv(slot);
 }
 
-bool Worker::start_exchange(uint32_t slot) noexcept {
-  ClientConn& c = *clients_[slot];
+bool Engine::start_exchange(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
   RequestState& req = *c.req;
   const http::MessageHead& head = req.parser.head();
   timers_.cancel(c.timer);
@@ -211,14 +212,11 @@ bool Worker::start_exchange(uint32_t slot) noexcept {
   return c.phase == ClientPhase::kProxying;
 }
 
-void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
-  ClientConn& c = *clients_[client];
+void Engine::attach_backend(uint32_t client, bool fresh_only) noexcept {
+  ClientConn& c = clients_[client];
   WorkerPool& pool = pools_[c.pool];
-  uint32_t b = kNoSlot;
-  if (!fresh_only && pool.pool.idle_count() > 0) {
-    b = pool.pool.idle().back();
-    remove_idle(b);
-    backends_[b]->reused = true;
+  uint32_t b = fresh_only ? kNoSlot : take_idle(c.pool);
+  if (b != kNoSlot) {
     bump(pool.counters->hits);
   } else {
     if (pool.pool.open() >= snapshot_->config->gateway.pool.max_per_key) {
@@ -238,7 +236,7 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
       return;
     }
   }
-  BackendConn& bc = *backends_[b];
+  BackendConn& bc = backends_[b];
   bc.client = client;
   c.backend = b;
   bc.parser.expect_no_body(c.head_request);
@@ -251,15 +249,15 @@ void Worker::attach_backend(uint32_t client, bool fresh_only) noexcept {
   }
 }
 
-void Worker::on_request_complete(uint32_t slot) noexcept {
-  ClientConn& c = *clients_[slot];
+void Engine::on_request_complete(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
   if (c.phase == ClientPhase::kProxying) {
     c.request_done = true;
     timers_.cancel(c.timer);
     if (c.backend != kNoSlot) {
       const uint32_t b = c.backend;
-      if (c.chunked_request) http::append_last_chunk(backends_[b]->io.out());
-      if (backends_[b]->state == BackendState::kBusy) arm_response_timer(b);
+      if (c.chunked_request) http::append_last_chunk(backends_[b].io.out());
+      if (backends_[b].state == BackendState::kBusy) arm_response_timer(b);
       flush_backend(b);
     }
     return;
@@ -269,10 +267,10 @@ void Worker::on_request_complete(uint32_t slot) noexcept {
   if (c.phase == ClientPhase::kLocal && !c.close_after_send) c.phase = ClientPhase::kIdle;
 }
 
-void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) noexcept {
-  BackendConn& b = *backends_[slot];
+void Engine::process_backend_input(uint32_t slot, const char* data, size_t len) noexcept {
+  BackendConn& b = backends_[slot];
   const uint32_t ci = b.client;
-  ClientConn& c = *clients_[ci];
+  ClientConn& c = clients_[ci];
   for (;;) {
     const bool chunked =
         c.response_started && http::client_response_framing(b.parser.head(), c.version_minor) ==
@@ -316,16 +314,16 @@ void Worker::process_backend_input(uint32_t slot, const char* data, size_t len) 
 }
 
 // The backend closed (res 0) or broke (res < 0) its side of a busy connection.
-void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
-  BackendConn& b = *backends_[slot];
+void Engine::on_backend_eof(uint32_t slot, int res) noexcept {
+  BackendConn& b = backends_[slot];
   const uint32_t ci = b.client;
   if (ci == kNoSlot) {  // no exchange to end: a spare or an idle pooled connection
     close_backend(slot);
     return;
   }
-  if (res == 0 && clients_[ci]->response_started &&
+  if (res == 0 && clients_[ci].response_started &&
       b.parser.head().framing == http::BodyFraming::kUntilClose) {
-    ClientConn& c = *clients_[ci];
+    ClientConn& c = clients_[ci];
     ResponseBodySink sink(c.io.out(), false);
     if (b.parser.finish(sink).status == http::ParseStatus::kMessageComplete) {
       finish_exchange(ci, false);
@@ -338,9 +336,9 @@ void Worker::on_backend_eof(uint32_t slot, int res) noexcept {
   backend_failed(slot, reason, 502);
 }
 
-void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
-  ClientConn& c = *clients_[client];
-  BackendConn& b = *backends_[backend];
+void Engine::on_response_head(uint32_t client, uint32_t backend) noexcept {
+  ClientConn& c = clients_[client];
+  BackendConn& b = backends_[backend];
   const http::MessageHead& head = b.parser.head();
   if (is_interim(head.status)) return;  // 100 Continue was answered by us already
   if (head.status == 101) {
@@ -372,11 +370,11 @@ void Worker::on_response_head(uint32_t client, uint32_t backend) noexcept {
   c.io.out().append(scratch_);
 }
 
-void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
+void Engine::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
   finish_access(client, 0);
-  ClientConn& c = *clients_[client];
+  ClientConn& c = clients_[client];
   const uint32_t b = c.backend;
-  BackendConn& bc = *backends_[b];
+  BackendConn& bc = backends_[b];
   ++bc.requests;
   const bool reusable =
       backend_reusable && c.request_done && bc.parser.head().keep_alive && bc.io.pending() == 0;
@@ -403,8 +401,8 @@ void Worker::finish_exchange(uint32_t client, bool backend_reusable) noexcept {
   resume_client(client);
 }
 
-void Worker::resume_client(uint32_t slot) noexcept {
-  ClientConn& c = *clients_[slot];
+void Engine::resume_client(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
   if (!c.pending_in.empty()) {
     std::string input;
     input.swap(c.pending_in);
@@ -420,8 +418,8 @@ void Worker::resume_client(uint32_t slot) noexcept {
   post_client_recv(slot);
 }
 
-void Worker::backend_failed(uint32_t backend, const char* reason, int status) noexcept {
-  BackendConn& b = *backends_[backend];
+void Engine::backend_failed(uint32_t backend, const char* reason, int status) noexcept {
+  BackendConn& b = backends_[backend];
   const uint32_t ci = b.client;
   const bool was_reused = b.reused;
   WorkerPool& wp = pools_[b.pool];
@@ -433,7 +431,7 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
     close_backend(backend);
     return;
   }
-  ClientConn& c = *clients_[ci];
+  ClientConn& c = clients_[ci];
   if (c.response_started) {
     // Part of the response is out already: all that is left is to cut it.
     log_.warn("pool %s: %s (after the response began)", key.c_str(), reason);
@@ -463,8 +461,8 @@ void Worker::backend_failed(uint32_t backend, const char* reason, int status) no
   respond_local(ci, status, !c.request_done);
 }
 
-void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
-  ClientConn& c = *clients_[client];
+void Engine::respond_local(uint32_t client, int status, bool close) noexcept {
+  ClientConn& c = clients_[client];
   if (c.backend != kNoSlot) close_backend(c.backend);
   if (c.response_started || c.closing) {
     close_client(client);
@@ -492,4 +490,4 @@ void Worker::respond_local(uint32_t client, int status, bool close) noexcept {
   }
 }
 
-}  // namespace ringgate::core
+}  // namespace ringgate::proxy

@@ -1,23 +1,17 @@
-// TLS on backend connections: the pool key's client SSL_CTX (from the
-// snapshot), the handshake after connect, and decryption of what arrives.
-// Worker members, beside the plain-socket plumbing in core/worker.cpp.
+// TLS on both kinds of connection: the backend handshake with the pool key's
+// client context (from the snapshot), the listener's server side, decryption
+// of what arrives, and the hand-over of quiet connections to kernel TLS.
 #include <cstring>
 
-#include "core/worker.hpp"
+#include "proxy/engine.hpp"
 #include "tls/tls_transport.hpp"
 
-namespace ringgate::core {
-
-void Worker::setup_pool_tls(WorkerPool& pool, const PoolSpec& spec) noexcept {
-  pool.tls = true;
-  pool.sni = spec.sni;
-  pool.tls_context = spec.tls_context;
-}
+namespace ringgate::proxy {
 
 // Creates the TLS client for a freshly connected socket and sends the
 // ClientHello. Returns false when the connection was failed instead.
-bool Worker::start_backend_tls(uint32_t slot) noexcept {
-  BackendConn& b = *backends_[slot];
+bool Engine::start_backend_tls(uint32_t slot) noexcept {
+  BackendConn& b = backends_[slot];
   WorkerPool& pool = pools_[b.pool];
   tls::ClientOptions options;
   options.server_name = pool.sni;
@@ -46,9 +40,9 @@ bool Worker::start_backend_tls(uint32_t slot) noexcept {
   return true;
 }
 
-bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
+bool Engine::backend_tls_input(uint32_t slot, const char* data, size_t len,
                                bool& peer_closed) noexcept {
-  BackendConn& b = *backends_[slot];
+  BackendConn& b = backends_[slot];
   WorkerPool& pool = pools_[b.pool];
   Transport& transport = *b.io.transport();
   const bool was_accepted = transport.peer_accepted();
@@ -94,8 +88,8 @@ bool Worker::backend_tls_input(uint32_t slot, const char* data, size_t len,
   return true;
 }
 
-void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
-  BackendConn& b = *backends_[slot];
+void Engine::on_backend_handshake_done(uint32_t slot) noexcept {
+  BackendConn& b = backends_[slot];
   timers_.cancel(b.timer);
   const Transport* transport = b.io.transport();
   bump(transport->session_reused() ? counters_.tls_handshakes_resumed
@@ -106,13 +100,13 @@ void Worker::on_backend_handshake_done(uint32_t slot) noexcept {
   backend_ready(slot);
 }
 
-bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
-  ClientConn& c = *clients_[slot];
+bool Engine::start_client_tls(uint32_t slot,
+                              const std::shared_ptr<const tls::ServerContexts>& contexts) noexcept {
+  ClientConn& c = clients_[slot];
   std::string error;
-  auto transport = tls::TlsTransport::server(snapshot_->listener_tls[listener].contexts,
-                                             shared_.ktls_available, error);
+  auto transport = tls::TlsTransport::server(contexts, shared_.ktls_available, error);
   if (!transport) {
-    log_.warn("listener %u: cannot start TLS: %s", listener, error.c_str());
+    log_.warn("TLS listener: cannot start TLS: %s", error.c_str());
     close_client(slot);
     return false;
   }
@@ -123,8 +117,8 @@ bool Worker::start_client_tls(uint32_t slot, uint32_t listener) noexcept {
 // Decrypts what a TLS client sent into io.plain_in(). Returns true when
 // there is plaintext for the HTTP parser; otherwise the connection was
 // handled (handshake in progress, closed, or failed).
-bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexcept {
-  ClientConn& c = *clients_[slot];
+bool Engine::client_tls_input(uint32_t slot, const char* data, size_t len) noexcept {
+  ClientConn& c = clients_[slot];
   Transport& transport = *c.io.transport();
   const bool was_established = transport.established();
   std::string& plain = c.io.plain_in();
@@ -143,7 +137,8 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
     return false;
   }
   if (!was_established && transport.established()) {
-    bump(transport.session_reused() ? counters_.tls_handshakes_resumed : counters_.tls_handshakes_full);
+    bump(transport.session_reused() ? counters_.tls_handshakes_resumed
+                                    : counters_.tls_handshakes_full);
     c.io.ktls_wanted = shared_.ktls_available;
     if (!c.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   }
@@ -163,7 +158,7 @@ bool Worker::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
 // kernel starts exactly at a record boundary in both directions. On any
 // failure before the kernel owns a direction the connection simply stays on
 // userspace TLS; a half-installed socket cannot be used and is failed.
-bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
+bool Engine::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   io.ktls_wanted = false;
   std::string detail;
   switch (io.transport()->hand_over_to_kernel(fd, detail)) {
@@ -183,7 +178,7 @@ bool Worker::offload_ktls(int fd, net::Channel& io, const char* who) noexcept {
   return false;
 }
 
-tls::ControlRecordAction Worker::read_control_record(int fd, const char* who) noexcept {
+tls::ControlRecordAction Engine::read_control_record(int fd, const char* who) noexcept {
   unsigned char record[16384];
   int type = -1;
   const ssize_t n = tls::recv_record_type(fd, record, sizeof record, type, MSG_DONTWAIT);
@@ -198,4 +193,4 @@ tls::ControlRecordAction Worker::read_control_record(int fd, const char* who) no
   return verdict.action;
 }
 
-}  // namespace ringgate::core
+}  // namespace ringgate::proxy

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "core/worker.hpp"
+#include "proxy/connections.hpp"
 
-namespace ringgate::core {
+namespace ringgate::proxy {
 namespace {
 
 using tls::ControlRecordAction;
@@ -29,4 +29,4 @@ TEST(ControlRecordOnBackend, BusyConnectionEndsItsExchange) {
 }
 
 }  // namespace
-}  // namespace ringgate::core
+}  // namespace ringgate::proxy
