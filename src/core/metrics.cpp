@@ -116,6 +116,13 @@ std::string Metrics::render() const {
   help(out, "ringgate_accept_pauses_total", "counter",
        "Times accepting paused for 100 ms because descriptors (or memory) ran out.");
   line(out, "ringgate_accept_pauses_total", "", sum(&WorkerCounters::accept_pauses));
+  help(out, "ringgate_loop_turns_total", "counter", "Event loop iterations of the workers.");
+  line(out, "ringgate_loop_turns_total", "", sum(&WorkerCounters::loop_turns));
+  help(out, "ringgate_loop_cqes_total", "counter", "io_uring completions the workers handled.");
+  line(out, "ringgate_loop_cqes_total", "", sum(&WorkerCounters::loop_cqes));
+  help(out, "ringgate_ring_enters_total", "counter",
+       "Submit or wait calls of the workers' rings (each at most one io_uring_enter).");
+  line(out, "ringgate_ring_enters_total", "", sum(&WorkerCounters::ring_enters));
   help(out, "ringgate_backend_connections_active", "gauge", "Open backend connections.");
   line(out, "ringgate_backend_connections_active", "",
        sum(&WorkerCounters::backend_connections_active));

@@ -46,6 +46,9 @@ struct WorkerCounters {
   Counter connections_active{0};  // gauge
   Counter connections_rejected{0};
   Counter accept_pauses{0};  // accepting paused for lack of descriptors
+  Counter loop_turns{0};     // event loop iterations
+  Counter loop_cqes{0};      // completions handled
+  Counter ring_enters{0};    // submit/wait calls that may enter the kernel (io_uring_enter)
   Counter requests_total{0};
   Counter retries_total{0};
   Counter backend_connections_active{0};           // gauge

@@ -111,11 +111,15 @@ void Worker::loop() noexcept {
     }
     wait = log_.bound_wait_ms(wait);
     ring_.submit_and_wait(static_cast<int>(wait));
-    ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
+    const unsigned cqes = ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
     now_ms_ = monotonic_ms();
     timers_.advance(now_ms_, [this](TimerNode& node) { fire(node); });
     log_.tick(now_ms_);
     after_turn();
+    bump(counters_.loop_turns);
+    bump(counters_.loop_cqes, cqes);
+    bump(counters_.ring_enters, ring_.enters() - enters_reported_);
+    enters_reported_ = ring_.enters();
     if (shared_.snapshots.generation() != snapshot_generation_) {
       snapshot_ = shared_.snapshots.get();
       snapshot_generation_ = snapshot_->generation;

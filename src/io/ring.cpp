@@ -38,6 +38,7 @@ io_uring_sqe* Ring::get_sqe() noexcept {
   // tried again; anything else leaves the SQ full and the caller without one.
   int submitted = 0;
   do {
+    ++enters_;
     submitted = io_uring_submit(&ring_);
   } while (submitted == -EINTR);
   return io_uring_get_sqe(&ring_);
@@ -103,6 +104,7 @@ bool Ring::cancel_fd(int fd, uint64_t user_data) noexcept {
 }
 
 int Ring::submit_and_wait(int timeout_ms) noexcept {
+  ++enters_;
   if (timeout_ms < 0) return io_uring_submit_and_wait(&ring_, 1);
   __kernel_timespec ts{};
   ts.tv_sec = timeout_ms / 1000;

@@ -50,7 +50,12 @@ class Ring {
   // `timeout_ms` (negative = no limit). Returns the io_uring result (>= 0 or
   // -errno; -ETIME and -EINTR are normal).
   int submit_and_wait(int timeout_ms) noexcept;
-  int submit() noexcept { return io_uring_submit(&ring_); }
+  int submit() noexcept {
+    ++enters_;
+    return io_uring_submit(&ring_);
+  }
+  // Calls so far that may have entered the kernel (submit, submit-and-wait).
+  uint64_t enters() const noexcept { return enters_; }
 
   // Calls fn(const io_uring_cqe&) for every ready completion, then marks them seen.
   template <typename Fn>
@@ -72,6 +77,7 @@ class Ring {
  private:
   io_uring ring_{};
   bool initialised_ = false;
+  uint64_t enters_ = 0;
 };
 
 // A ring of equally sized receive buffers the kernel picks from

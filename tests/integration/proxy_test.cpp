@@ -66,6 +66,33 @@ TEST_F(Proxy, ForwardsGet) {
   EXPECT_EQ(r.header("X-Echo-Uri"), "/api/items");
 }
 
+TEST_F(Proxy, LoopCountersCountTurnsCompletionsAndRingEnters) {
+  auto metrics = [&] {
+    RawClient c(gateway_->admin_port());
+    EXPECT_TRUE(c.send(
+        make_request("GET", "/metrics", {"Authorization: Bearer " + gateway_->admin_token()})));
+    auto r = c.read_response();
+    return r ? r->body : std::string();
+  };
+  const std::string before = metrics();
+  RawClient c(gateway_->port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(c.send(make_request("GET", "/api/items"))) << c.error();
+    auto r = c.read_final_response(Millis(10000));
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->status, 200);
+  }
+  const std::string after = metrics();
+  auto grew = [&](const char* name) {
+    return metric_value(after, name).value_or(0) - metric_value(before, name).value_or(0);
+  };
+  // Each request is at least a receive from the client, a send to and a
+  // receive from the backend, and a send to the client.
+  EXPECT_GE(grew("ringgate_loop_cqes_total"), 80);
+  EXPECT_GE(grew("ringgate_loop_turns_total"), 20);
+  EXPECT_GE(grew("ringgate_ring_enters_total"), grew("ringgate_loop_turns_total"));
+}
+
 TEST_F(Proxy, ForwardsPostWithBody) {
   HttpResponse r = exchange(make_request("POST", "/body/items", {"Content-Type: text/plain"},
                                          std::string_view("a posted body")));
