@@ -96,14 +96,20 @@ class ChunkQueue {
   unsigned count_ = 0;
 };
 
+// Where the reading half of a flow stands.
+enum class Reading : uint8_t {
+  kParked,      // no recv in the kernel: not yet armed, or its data is still being sent
+  kArmed,       // a multishot recv is in the kernel
+  kCancelling,  // armed, and cancelled because the other side does not keep up
+  kStarved,     // it ended on -ENOBUFS; parked again once buffers return
+  kEnded,       // the peer finished sending
+};
+
 // One direction of a session: what is read from `fd` goes to the other side.
 // At most one send is in flight per direction, so bytes stay in order.
 struct Flow {
   int fd = -1;
-  bool recv_armed = false;  // a multishot recv is in the kernel
-  bool cancelling = false;  // its cancel was asked for (backpressure)
-  bool starved = false;     // it ended on -ENOBUFS; re-armed once buffers return
-  bool eof = false;         // the peer finished sending
+  Reading reading = Reading::kParked;
   bool send_in_flight = false;
   uint32_t sent = 0;  // bytes of the front chunk already sent
   ChunkQueue queue;
@@ -210,8 +216,9 @@ void Forwarder::resume_starved() {
   while (woken < starved_.size() && woken < free_buffers_) {
     const Tag t = starved_[woken++];
     Session& session = *sessions_[t.slot];
-    if (session.generation != t.generation) continue;
-    session.flow(t.side).starved = false;
+    Flow& flow = session.flow(t.side);
+    if (session.generation != t.generation || flow.reading != Reading::kStarved) continue;
+    flow.reading = Reading::kParked;
     resume_recv(t.slot, t.side);
   }
   starved_.erase(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(woken));
@@ -241,7 +248,7 @@ void Forwarder::arm_recv(uint32_t slot, Side side) {
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, encode(tag(Op::kRecv, slot, side)));
-  flow.recv_armed = true;
+  flow.reading = Reading::kArmed;
   ++session.ops_in_flight;
 }
 
@@ -261,11 +268,11 @@ void Forwarder::send_front(uint32_t slot, Side side) {
 void Forwarder::cancel_recv(uint32_t slot, Side side) {
   Session& session = *sessions_[slot];
   Flow& flow = session.flow(side);
-  if (!flow.recv_armed || flow.cancelling) return;
+  if (flow.reading != Reading::kArmed) return;
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel64(sqe, encode(tag(Op::kRecv, slot, side)), 0);
   io_uring_sqe_set_data64(sqe, encode(tag(Op::kCancel, slot, side)));
-  flow.cancelling = true;
+  flow.reading = Reading::kCancelling;
   ++session.ops_in_flight;
 }
 
@@ -328,8 +335,7 @@ void Forwarder::on_recv(uint32_t slot, Side side, int result, unsigned flags) {
   Session& session = *sessions_[slot];
   Flow& flow = session.flow(side);
   if (!(flags & IORING_CQE_F_MORE)) {
-    flow.recv_armed = false;
-    flow.cancelling = false;
+    flow.reading = Reading::kParked;
     --session.ops_in_flight;
   }
   const bool has_buffer = flags & IORING_CQE_F_BUFFER;
@@ -348,10 +354,10 @@ void Forwarder::on_recv(uint32_t slot, Side side, int result, unsigned flags) {
       cancel_recv(slot, side);
     }
   } else if (result == 0) {
-    flow.eof = true;
+    flow.reading = Reading::kEnded;
     if (flow.queue.empty()) return begin_close(slot);
   } else if (result == -ENOBUFS) {
-    flow.starved = true;
+    flow.reading = Reading::kStarved;
     starved_.push_back(tag(Op::kRecv, slot, side));
   } else if (result != -ECANCELED) {
     return begin_close(slot);
@@ -371,7 +377,7 @@ void Forwarder::on_send(uint32_t slot, Side side, int result) {
   return_buffer(flow.queue.pop().buffer);
   flow.sent = 0;
   if (!flow.queue.empty()) return send_front(slot, side);
-  if (flow.eof) return begin_close(slot);
+  if (flow.reading == Reading::kEnded) return begin_close(slot);
   resume_recv(slot, side);
 }
 
@@ -380,8 +386,8 @@ void Forwarder::on_send(uint32_t slot, Side side, int result) {
 void Forwarder::resume_recv(uint32_t slot, Side side) {
   Session& session = *sessions_[slot];
   Flow& flow = session.flow(side);
-  if (session.state != State::kOpen || flow.recv_armed || flow.eof || flow.starved ||
-      flow.send_in_flight || !flow.queue.empty()) {
+  if (session.state != State::kOpen || flow.reading != Reading::kParked || flow.send_in_flight ||
+      !flow.queue.empty()) {
     return;
   }
   arm_recv(slot, side);

@@ -152,11 +152,12 @@ class Results:
 
 
 def fmt(metric, value):
+    """A table cell's text for a median: latencies in ms, memory in MiB."""
     if value is None:
         return "—"
     if metric == "rps" or metric in COUNTS:
         return f"{value:.0f}"
-    if metric.endswith("_us") and not metric.startswith(("cpu", "pinned")):
+    if metric.endswith("_us"):
         return f"{value / 1000:.2f}"
     if metric.endswith("_kib"):
         return f"{value / 1024:.1f}"
@@ -177,6 +178,8 @@ def ratio(numerator, denominator):
 
 
 class Report:
+    """The run's outputs from its Results and the settings bench/e2e/run passed."""
+
     def __init__(self, results, settings):
         self.results = results
         self.s = settings
@@ -229,10 +232,11 @@ class Report:
                    for p in self.who(scenario))
 
     def table(self):
-        columns = list(self.proxies)
+        with_s1 = "S1" in self.scenarios
+        columns = [p for p in self.proxies if p != "floor" or with_s1]
         with_direct = "S8" in self.scenarios
         with_peer = bool(self.peers)
-        with_floor = "ringgate" in self.proxies and "floor" in self.proxies
+        with_floor = with_s1 and "ringgate" in self.proxies and "floor" in self.proxies
         head = ["scenario", "metric"] + columns + (["direct"] if with_direct else [])
         head += (["ringgate / better peer"] if with_peer else [])
         head += (["ringgate / floor"] if with_floor else [])
@@ -387,6 +391,8 @@ class Report:
                     continue
                 keys = sorted({k for x in rounds for k in x if k != "round"})
                 medians = {k: r.median(scenario, p, k) for k in keys if k != "timeline_100ms"}
+                medians = {k: round(v, 4) if isinstance(v, float) else v
+                           for k, v in medians.items()}
                 proxies[p] = {"status": r.status(scenario, p), "errors": r.errors(scenario, p),
                               "reason": r.reason(scenario, p),
                               "median": {k: v for k, v in medians.items() if v is not None},
