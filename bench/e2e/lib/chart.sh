@@ -2,7 +2,7 @@
 # left and p99 latency on the right (S6: KiB per idle connection, RSS and PSS),
 # one bar per proxy, the median across rounds printed on each bar. A proxy
 # with errors gets an empty bar labelled with its error count. Reads the data
-# files report.awk wrote.
+# files lib/report.py wrote.
 
 # write_chart DATA_DIR PNG SCENARIOS BACKEND
 write_chart() {
@@ -13,7 +13,7 @@ write_chart() {
   {
     echo "set terminal pngcairo size 1200,$((60 + 250 * rows)) font 'DejaVu Sans,10'"
     echo "set output '$png'"
-    echo "set multiplot layout $rows,2 title 'ringgate vs nginx vs HAProxy, backend $backend, $(date +%Y-%m-%d) (medians)'"
+    echo "set multiplot layout $rows,2 title 'ringgate vs nginx vs HAProxy vs the floor, backend $backend, $(date +%Y-%m-%d) (medians)'"
     echo "set style fill solid 0.85 border -1"
     echo "set boxwidth 0.6"
     echo "set grid ytics"

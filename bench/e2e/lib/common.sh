@@ -119,6 +119,23 @@ machine_ticks() {
     /proc/stat
 }
 
+# "busy steal" clock ticks so far of the CPUs named in $1 ("cpu1 cpu2"): busy is
+# everything but idle and iowait (user, nice, system, irq, softirq, steal), so
+# it includes the softirq work loopback traffic does on those CPUs.
+cpus_busy_ticks() {
+  awk -v names=" $1 " 'index(names, " " $1 " ") { b += $2 + $3 + $4 + $7 + $8 + $9; s += $9 }
+    END { print b + 0, s + 0 }' /proc/stat
+}
+
+# Context switches (voluntary + involuntary) so far of every thread of the tree
+# under $1 that is still alive.
+tree_ctx_switches() {
+  local files=() p
+  for p in $(tree_pids "$1"); do files+=(/proc/"$p"/task/*/status); done
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+
 # Memory of the tree under $1 in KiB: "rss=… hwm=… pss=…" summed over its
 # processes (VmRSS, VmHWM from status; Pss from smaps_rollup, which counts the
 # pages nginx's or HAProxy's master shares with its workers only once).
@@ -144,8 +161,18 @@ tree_affinity() {
   done | sort -u | paste -sd'|'
 }
 
-# With --pin, moves every thread of the tree under $1 onto the CPUs $2.
+# With --pin, moves every thread of the tree under $1 onto the CPUs $2
+# (taskset -a: all threads, also those the proxy pinned itself).
 pin_tree() {
   local p
   for p in $(tree_pids "$1"); do taskset -a -c -p "$2" "$p" >/dev/null 2>&1 || true; done
+}
+
+# Expands a CPU list ("1", "1-3", "0,2") into /proc/stat names ("cpu1 cpu2 cpu3").
+cpu_names() {
+  local part cpu names=()
+  for part in ${1//,/ }; do
+    for ((cpu = ${part%-*}; cpu <= ${part#*-}; cpu++)); do names+=("cpu$cpu"); done
+  done
+  echo "${names[*]}"
 }

@@ -1,5 +1,5 @@
 # bench/e2e/lib/configs.sh — configuration files for the backend and the three
-# proxies, all under $WORK. Every proxy gets the same work:
+# proxies (the floor needs none), all under $WORK. Every proxy gets the same work:
 #   - routes /small/, /big/, /upload/ (and /k000/ … /k099/ in S5) by path prefix,
 #     path passed unchanged, anything else answered 404 by the proxy itself;
 #   - keeps connections to the backend alive (HTTP/1.1, no per-connection request
@@ -9,7 +9,7 @@
 #   - streams request bodies (nginx: proxy_request_buffering off) and never
 #     spools to disk; no access log; client keep-alive up to 300 s.
 # Expects: ACCESS_LOG WORK BACKEND_MODE WORKERS BACKEND_WORKERS S5_APIS FD_LIMIT MAX_CONNS and the ports
-# BE_PORT BE_DIRECT_PORT S5_PORT_BASE RG_PORT RG_ADMIN_PORT NGX_PORT HAP_PORT.
+# BE_PORT BE_DIRECT_PORT BE_PLAIN_PORT S5_PORT_BASE RG_PORT RG_ADMIN_PORT NGX_PORT HAP_PORT.
 
 readonly SMALL_BODY_BYTES=128
 readonly BIG_BODY_BYTES=65536
@@ -32,7 +32,8 @@ nginx_temp_paths() {
 # /upload/ reads the whole request body before answering (echo module), every
 # other path answers a $SMALL_BODY_BYTES-byte body. mtls: the main port demands
 # a client certificate from the bench CA; BE_DIRECT_PORT is the same server
-# without client verification (wrk, for S8, cannot present a certificate).
+# without client verification (wrk, for S8, cannot present a certificate), and
+# BE_PLAIN_PORT the same without TLS, for the floor (plain: BE_PORT itself).
 # $1: 1 when S5 runs in plain mode (one extra listening port per API).
 write_backend_config() {
   local with_s5_ports=$1 d="$WORK/backend" i body tls_main="" tls_direct=""
@@ -70,6 +71,7 @@ EOF
     echo "  }"
     if [[ "$BACKEND_MODE" == mtls ]]; then
       echo "  server { listen 127.0.0.1:$BE_DIRECT_PORT ssl; $tls_direct include $d/locations.conf; }"
+      echo "  server { listen 127.0.0.1:$BE_PLAIN_PORT; include $d/locations.conf; }"
     fi
     echo "}"
   } >"$d/nginx.conf"

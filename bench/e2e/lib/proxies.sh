@@ -1,5 +1,6 @@
 # bench/e2e/lib/proxies.sh — starting and stopping the backend and the proxies
-# under test. Each start_* writes its config for the scenario, starts the
+# under test. Each start_* writes its config for the scenario (the floor has
+# none), starts the
 # process in the background (pinned with --pin), and sets PROXY_PID and
 # PROXY_PORT; readiness is checked by the caller. Expects RINGGATE_BIN,
 # PIN_PROXY/PIN_LOAD (taskset prefixes, empty without --pin) and the ports.
@@ -45,6 +46,18 @@ start_haproxy() {
   PROXY_PID=$!
   PROXY_PORT=$HAP_PORT
   PROXY_LOG="$WORK/haproxy/out.log"
+  track "$PROXY_PID"
+}
+
+# The floor (bench/e2e/floor.cpp): bytes to the backend's plain HTTP port and
+# back, whatever the backend mode; it has no configuration to write.
+start_floor() {
+  mkdir -p "$WORK/floor"
+  $PIN_PROXY "$FLOOR_BIN" --listen "$FLOOR_PORT" --backend "127.0.0.1:$BE_PLAIN_PORT" \
+    >"$WORK/floor/out.log" 2>&1 &
+  PROXY_PID=$!
+  PROXY_PORT=$FLOOR_PORT
+  PROXY_LOG="$WORK/floor/out.log"
   track "$PROXY_PID"
 }
 

@@ -10,7 +10,7 @@ declare -A SC_DESC=(
   [S5]="100 APIs, each its own backend pool key, 32 connections"
   [S6]="10 000 idle keep-alive client connections (memory per connection)"
   [S7]="SIGHUP/reload every second under S1 load"
-  [S8]="S1 straight to the backend, no proxy (the floor)"
+  [S8]="S1 straight to the backend, no proxy"
 )
 declare -A SC_CONNS=([S1]=32 [S2]=32 [S3]=16 [S4]=32 [S5]=32 [S7]=32 [S8]=32)
 declare -A SC_PATH=([S1]=/small/x [S2]=/big/64k [S3]=/upload/x [S4]=/small/x [S5]=/k000/x
@@ -114,50 +114,94 @@ reload_loop() {
   done
 }
 
+# The counters measure_load differences, as "key=value …": CPU ticks of the
+# proxy tree $1, of the backend tree and of wrk (the children the shell $2 has
+# reaped), the machine's busy and total ticks, the busy and steal ticks of the
+# proxy's CPUs (with --pin) and the proxy's context switches.
+snapshot() {
+  local pid=$1 self=$2 machine cpus=""
+  machine=$(machine_ticks)
+  [[ -n "$PROXY_CPU_NAMES" ]] && cpus=$(cpus_busy_ticks "$PROXY_CPU_NAMES")
+  echo "proxy=$(tree_cpu_ticks "$pid") backend=$(tree_cpu_ticks "$BACKEND_PID")" \
+    "wrk=$(reaped_children_ticks "$self") busy=${machine% *} total=${machine#* }" \
+    "ctx=$(tree_ctx_switches "$pid")" \
+    ${cpus:+"cpus_busy=${cpus% *} cpus_steal=${cpus#* }"}
+}
+
+# Record fields from two snapshots ($1 before, $2 after) and the requests $3
+# that wrk completed in between; $4 is 1 when the tree is the backend (S8).
+# Figures per request are µs of CPU, context switches and loop counters; CQEs
+# are per loop turn. other_cpu_pct is what the machine spent on anything but
+# the proxy, the backend and wrk: the noise in this run's figures (other
+# tenants, builds).
+per_request_fields() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v same="$4" -v hz="$CLK_TCK" -v pinned="$((PIN && !$4))" '
+    function get(text, key,   parts, i, kv, count) {
+      count = split(text, parts, " ")
+      for (i = 1; i <= count; i++) { split(parts[i], kv, "="); if (kv[1] == key) return kv[2] }
+      return ""
+    }
+    function delta(key) { return get(b, key) - get(a, key) }
+    function has(key) { return get(a, key) != "" && get(b, key) != "" }
+    BEGIN {
+      us = 1e6 / hz
+      if (n > 0) {
+        printf " cpu_us_per_req=%.2f backend_cpu_us_per_req=%.2f wrk_cpu_us_per_req=%.2f",
+          delta("proxy") * us / n, delta("backend") * us / n, delta("wrk") * us / n
+        if (pinned && has("cpus_busy"))
+          printf " pinned_cpu_us_per_req=%.2f pinned_steal_us_per_req=%.3f",
+            delta("cpus_busy") * us / n, delta("cpus_steal") * us / n
+        printf " ctx_switches_per_req=%.4f", delta("ctx") / n
+        if (has("turns")) {
+          printf " loop_turns_per_req=%.4f enters_per_req=%.4f", delta("turns") / n, delta("enters") / n
+          if (delta("turns") > 0) printf " cqes_per_turn=%.3f", delta("cqes") / delta("turns")
+        }
+      }
+      total = delta("total")
+      o = total > 0 ? 100 * (delta("busy") - delta("proxy") - (same ? 0 : delta("backend")) - delta("wrk")) / total : 0
+      printf " other_cpu_pct=%.1f", (o < 0 ? 0 : o)
+    }'
+}
+
 # Measures a load scenario against the process tree $2 listening on $3, for
 # proxy name $1; sets FIELDS to the record fields. Runs in the harness's own
 # shell (not in $(…)) so that an interrupt stops wrk at once.
 measure_load() {
-  local name=$1 pid=$2 port=$3 cpu0 cpu1 be0 be1 wrk0 wrk1 busy0 busy1 total0 total1
-  local out requests reloader="" reloads="" self=$BASHPID
+  local name=$1 pid=$2 port=$3 before after out requests reloader="" reloads="" counted=""
+  local loop_before="" loop_after=""
+  local self=$BASHPID same=$(($2 == BACKEND_PID))
   out="$WORK/logs/r$ROUND-$SCENARIO-$name.wrk"
   run_wrk "$port" "$WARMUP" "$out.warmup"
-  cpu0=$(tree_cpu_ticks "$pid")
-  be0=$(tree_cpu_ticks "$BACKEND_PID")
-  read -r busy0 total0 <<<"$(machine_ticks)"
+  ((same)) || start_perf "$pid" "$out.perf"
+  # ringgate's own counters are read outside the CPU window: the scrape costs CPU.
+  [[ "$name" == ringgate ]] && loop_before=$(ringgate_loop_counters)
+  before=$(snapshot "$pid" "$self")
   if [[ "$SCENARIO" == S7 ]]; then
     rm -f "$WORK/reloads"
     reload_loop "$pid" "$(reload_signal "$name")" "$WORK/reloads" &
     reloader=$!
     track "$reloader"
   fi
-  wrk0=$(reaped_children_ticks "$self")
   run_wrk "$port" "$DURATION" "$out"
-  wrk1=$(reaped_children_ticks "$self")
   if [[ -n "$reloader" ]]; then
     stop_tree "$reloader"
     reloads=$(paste -sd, "$WORK/reloads" 2>/dev/null)
   fi
-  cpu1=$(tree_cpu_ticks "$pid")
-  be1=$(tree_cpu_ticks "$BACKEND_PID")
-  read -r busy1 total1 <<<"$(machine_ticks)"
+  after=$(snapshot "$pid" "$self")
+  counted=$(stop_perf "$out.perf")
+  [[ "$name" == ringgate ]] && loop_after=$(ringgate_loop_counters)
   FIELDS=$(parse_wrk "$out")
   requests=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' <<<"$FIELDS")
   FIELDS+=" $(tree_memory "$pid") affinity=$(tree_affinity "$pid")"
   if [[ "$SCENARIO" == S7 ]]; then
     FIELDS+=" reloads=$(awk -F, '{ print NF }' <<<"$reloads") reload_at_ms=${reloads:-none}"
   fi
-  # Other CPU: what the machine spent on anything but the proxy, the backend
-  # and wrk — the noise in this run's figures (other tenants, builds).
-  FIELDS+=$(awk -v p="$((cpu1 - cpu0))" -v b="$((be1 - be0))" -v w="$((wrk1 - wrk0))" \
-    -v same="$((pid == BACKEND_PID))" -v busy="$((busy1 - busy0))" -v total="$((total1 - total0))" \
-    -v n="${requests:-0}" -v hz="$CLK_TCK" '
-    BEGIN {
-      if (n > 0) printf " cpu_us_per_req=%.2f backend_cpu_us_per_req=%.2f wrk_cpu_us_per_req=%.2f",
-        p * 1e6 / hz / n, b * 1e6 / hz / n, w * 1e6 / hz / n
-      o = total > 0 ? 100 * (busy - p - (same ? 0 : b) - w) / total : 0
-      printf " other_cpu_pct=%.1f", (o < 0 ? 0 : o)
-    }')
+  FIELDS+=$(per_request_fields "$before $loop_before" "$after $loop_after" "${requests:-0}" "$same")
+  if [[ -n "$counted" && "${requests:-0}" -gt 0 ]]; then
+    FIELDS+=$(awk -v c="$counted" -v n="$requests" 'BEGIN {
+      split(c, parts, " "); split(parts[1], i, "="); split(parts[2], e, "=")
+      printf " instructions_per_req=%.0f instructions_event=%s", i[2] / n, e[2] }')
+  fi
 }
 
 # S6: RSS of the tree $2 after a short S1 warm-up, then with $IDLE_CONNS idle
@@ -212,7 +256,7 @@ status_of_fields() {
   fi
 }
 
-# One run of proxy $1 (ringgate | nginx | haproxy) on $SCENARIO, round $ROUND.
+# One run of proxy $1 (ringgate | nginx | haproxy | floor) on $SCENARIO, round $ROUND.
 run_proxy() {
   local name=$1 status
   "start_$name" "$SCENARIO"
