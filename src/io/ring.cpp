@@ -55,6 +55,16 @@ bool Ring::recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
   return true;
 }
 
+bool Ring::recv_multishot(int fd, uint16_t buffer_group, uint64_t user_data) noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffer_group;
+  io_uring_sqe_set_data64(sqe, user_data);
+  return true;
+}
+
 bool Ring::send(int fd, const void* data, size_t len, uint64_t user_data) noexcept {
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;

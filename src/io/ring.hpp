@@ -35,6 +35,10 @@ class Ring {
   // one operation, as it would on an error completion.
   [[nodiscard]] bool recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
                                  uint64_t user_data) noexcept;
+  // A receive that stays armed: each arrival completes with a provided
+  // buffer and IORING_CQE_F_MORE; the completion without F_MORE ends it
+  // (end of stream, an error, -ENOBUFS, or a cancel).
+  [[nodiscard]] bool recv_multishot(int fd, uint16_t buffer_group, uint64_t user_data) noexcept;
   [[nodiscard]] bool send(int fd, const void* data, size_t len, uint64_t user_data) noexcept;
   [[nodiscard]] bool connect(int fd, const sockaddr* address, socklen_t length,
                              uint64_t user_data) noexcept;

@@ -31,6 +31,12 @@ struct Connection {
   bool send_posted = false;
   bool closing = false;
   bool starved = false;  // a recv got -ENOBUFS; re-posted when buffers return
+  // Receiving. A multishot recv stays armed across completions; the owner
+  // says after each batch of input whether it wants more (recv_wanted), and
+  // an armed recv it no longer wants is cancelled once (cancel_sent).
+  bool recv_multishot = false;
+  bool recv_wanted = false;
+  bool cancel_sent = false;
   Channel io;
 
   // A fresh connection on `socket_fd` in a reused slot.
@@ -39,15 +45,26 @@ struct Connection {
     open = true;
     ops = 0;
     recv_posted = send_posted = closing = starved = false;
+    recv_multishot = recv_wanted = cancel_sent = false;
     io.reset();
   }
-  void recv_started() noexcept {
+  void recv_started(bool multishot) noexcept {
     recv_posted = true;
+    recv_multishot = multishot;
+    cancel_sent = false;
     ++ops;
   }
-  void recv_ended() noexcept {
+  // A recv completion arrived; `more` is IORING_CQE_F_MORE (the recv stays
+  // armed).
+  void recv_completed(bool more) noexcept {
+    if (more) return;
     recv_posted = false;
+    cancel_sent = false;
     --ops;
+  }
+  // True when an armed recv should be withdrawn: nobody wants input now.
+  bool recv_unwanted() const noexcept {
+    return recv_posted && !recv_wanted && !cancel_sent && !closing;
   }
   void send_started() noexcept {
     send_posted = true;

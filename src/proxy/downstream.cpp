@@ -49,18 +49,18 @@ void Engine::accept_client(int fd, const std::shared_ptr<const tls::ServerContex
 
 void Engine::post_client_recv(uint32_t slot) noexcept {
   ClientConn& c = clients_[slot];
+  c.recv_wanted = true;
   if (c.recv_posted || c.closing) return;
   if (c.io.ktls_wanted && !c.send_posted && c.io.pending() == 0 &&
       !offload_ktls(c.fd, c.io, "client connection")) {
     close_client(slot);
     return;
   }
-  if (!ring_.recv_select(c.fd, buffers_.buffer_size(), buffers_.group_id(),
-                         encode_user_data(Op::kClientRecv, slot, c.generation))) {
+  if (!post_recv(c.fd, encode_user_data(Op::kClientRecv, slot, c.generation))) {
     close_client(slot);
     return;
   }
-  c.recv_started();
+  c.recv_started(multishot_);
 }
 
 void Engine::flush_client(uint32_t slot) noexcept {
@@ -81,9 +81,20 @@ void Engine::flush_client(uint32_t slot) noexcept {
   c.send_started();
 }
 
+// A receive completed. The handlers below ask for more input by calling
+// post_client_recv (as with one-shot receives); an armed multishot receive
+// nobody asked to keep is withdrawn afterwards, which is how reading pauses
+// (backpressure, a request being answered).
 void Engine::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   ClientConn& c = clients_[slot];
-  c.recv_ended();
+  c.recv_completed(cqe.flags & IORING_CQE_F_MORE);
+  if (cqe.res > 0) c.recv_wanted = false;
+  handle_client_recv(slot, cqe);
+  if (c.recv_unwanted()) withdraw_recv(c, Op::kClientRecv, slot);
+}
+
+void Engine::handle_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
+  ClientConn& c = clients_[slot];
   const bool has_buffer = cqe.flags & IORING_CQE_F_BUFFER;
   const uint16_t bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
   if (c.closing) {
@@ -96,7 +107,12 @@ void Engine::on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     starved_clients_.push_back(slot);
     return;
   }
-  if (cqe.res == -ECANCELED) {  // withdrawn for the kTLS hand-over
+  if (cqe.res == -ECANCELED) {  // withdrawn: paused, or for the kTLS hand-over
+    if (c.recv_wanted) post_client_recv(slot);
+    return;
+  }
+  if (cqe.res == -EINVAL && c.recv_multishot) {  // a kernel without multishot receive
+    multishot_ = false;
     post_client_recv(slot);
     return;
   }
@@ -142,7 +158,7 @@ void Engine::on_client_send(uint32_t slot, int res) noexcept {
   c.io.on_sent(static_cast<size_t>(res));
   flush_client(slot);
   if (c.send_posted) return;
-  if (c.io.ktls_wanted && c.recv_posted) cancel_recv(Op::kClientRecv, slot, c.generation);
+  if (c.io.ktls_wanted) withdraw_recv(c, Op::kClientRecv, slot);
   // Everything written.
   if (c.close_after_send) {
     linger_client(slot);
@@ -236,13 +252,6 @@ void Engine::maybe_free_client(uint32_t slot) noexcept {
   clients_.give_back(slot);
   --live_clients_;
   bump(counters_.connections_active, static_cast<uint64_t>(-1));
-}
-
-// Withdraws a posted recv; its completion (-ECANCELED, or data that raced
-// the cancel) arrives as usual and posts the next one.
-void Engine::cancel_recv(Op op, uint32_t slot, uint32_t generation) noexcept {
-  // Unqueued, the recv simply stays: the hand-over waits for its completion.
-  (void)ring_.cancel(encode_user_data(op, slot, generation), encode_user_data(Op::kCancel, 0, 0));
 }
 
 }  // namespace ringgate::proxy

@@ -50,6 +50,18 @@ void Engine::on_completion(const UserData& ud, const io_uring_cqe& cqe) noexcept
   }
 }
 
+bool Engine::post_recv(int fd, uint64_t user_data) noexcept {
+  if (multishot_) return ring_.recv_multishot(fd, buffers_.group_id(), user_data);
+  return ring_.recv_select(fd, buffers_.buffer_size(), buffers_.group_id(), user_data);
+}
+
+void Engine::withdraw_recv(net::Connection& conn, Op op, uint32_t slot) noexcept {
+  if (!conn.recv_posted || conn.cancel_sent) return;
+  // Unqueued, the recv simply stays armed: the next completion tries again.
+  conn.cancel_sent = ring_.cancel(encode_user_data(op, slot, conn.generation),
+                                  encode_user_data(Op::kCancel, 0, 0));
+}
+
 void Engine::switch_pools() noexcept {
   pools_.for_each([](uint32_t, WorkerPool& wp) { wp.pool.live = false; });
   pool_of_spec_.assign(snapshot_->pools.size(), kNoSlot);

@@ -78,13 +78,19 @@ class Engine {
   uint64_t now_us() const noexcept;
   // Re-posts the receives that found no provided buffer.
   void retry_starved() noexcept;
-  void cancel_recv(Op op, uint32_t slot, uint32_t generation) noexcept;
+  // Posts a receive into the provided buffers: multishot where the kernel
+  // has it, one-shot otherwise.
+  bool post_recv(int fd, uint64_t user_data) noexcept;
+  // Withdraws an armed receive (once); its completion (-ECANCELED, or data
+  // that raced the cancel) arrives as usual and re-arms it if wanted again.
+  void withdraw_recv(net::Connection& conn, Op op, uint32_t slot) noexcept;
 
   // Downstream: the client socket.
   uint32_t alloc_client() noexcept;
   void post_client_recv(uint32_t slot) noexcept;
   void flush_client(uint32_t slot) noexcept;
   void on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
+  void handle_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void on_client_send(uint32_t slot, int res) noexcept;
   void close_client(uint32_t slot) noexcept;
   void linger_client(uint32_t slot) noexcept;
@@ -105,6 +111,7 @@ class Engine {
   // handshake): the back-off streak ends.
   void backend_accepted(WorkerPool& pool) noexcept;
   void on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
+  void handle_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void on_backend_send(uint32_t slot, int res) noexcept;
   void close_backend(uint32_t slot) noexcept;
   void maybe_free_backend(uint32_t slot) noexcept;
@@ -180,6 +187,7 @@ class Engine {
   tls::SessionCache sessions_;     // per pool key, for TLS resumption
   std::string scratch_;            // reused: backend target, pipelined input
   std::string normalized_target_;  // reused: the request-target being routed
+  bool multishot_ = true;          // off after a kernel refused a multishot receive
 };
 
 }  // namespace ringgate::proxy

@@ -82,18 +82,18 @@ void Engine::refill_pool(uint32_t pool_index) noexcept {
 
 void Engine::post_backend_recv(uint32_t slot) noexcept {
   BackendConn& b = backends_[slot];
+  b.recv_wanted = true;
   if (b.recv_posted || b.closing || b.starved) return;
   if (b.io.ktls_wanted && !b.send_posted && b.io.pending() == 0 &&
       !offload_ktls(b.fd, b.io, "backend connection")) {
     backend_failed(slot, "kTLS hand-over failed", 502);
     return;
   }
-  if (!ring_.recv_select(b.fd, buffers_.buffer_size(), buffers_.group_id(),
-                         encode_user_data(Op::kBackendRecv, slot, b.generation))) {
+  if (!post_recv(b.fd, encode_user_data(Op::kBackendRecv, slot, b.generation))) {
     backend_failed(slot, "cannot queue a receive (submission queue refused)", 502);
     return;
   }
-  b.recv_started();
+  b.recv_started(multishot_);
 }
 
 void Engine::flush_backend(uint32_t slot) noexcept {
@@ -186,7 +186,7 @@ void Engine::on_backend_send(uint32_t slot, int res) noexcept {
   b.io.on_sent(static_cast<size_t>(res));
   flush_backend(slot);
   if (b.send_posted) return;
-  if (b.io.ktls_wanted && b.recv_posted) cancel_recv(Op::kBackendRecv, slot, b.generation);
+  if (b.io.ktls_wanted) withdraw_recv(b, Op::kBackendRecv, slot);
   if (b.client == kNoSlot) return;
   // Everything queued is written out: the client may send more body, or,
   // when the request is complete, its response time starts now.
@@ -197,9 +197,18 @@ void Engine::on_backend_send(uint32_t slot, int res) noexcept {
   if (c.phase == ClientPhase::kProxying && !c.request_done) post_client_recv(b.client);
 }
 
+// As on_client_recv: handlers ask for more input with post_backend_recv; an
+// armed receive nobody asked to keep is withdrawn (the client is slow).
 void Engine::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
   BackendConn& b = backends_[slot];
-  b.recv_ended();
+  b.recv_completed(cqe.flags & IORING_CQE_F_MORE);
+  if (cqe.res > 0) b.recv_wanted = false;
+  handle_backend_recv(slot, cqe);
+  if (b.recv_unwanted()) withdraw_recv(b, Op::kBackendRecv, slot);
+}
+
+void Engine::handle_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
+  BackendConn& b = backends_[slot];
   const bool has_buffer = cqe.flags & IORING_CQE_F_BUFFER;
   const uint16_t bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
   if (b.closing) {
@@ -212,7 +221,12 @@ void Engine::on_backend_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept {
     starved_backends_.push_back(slot);
     return;
   }
-  if (cqe.res == -ECANCELED) {  // withdrawn for the kTLS hand-over
+  if (cqe.res == -ECANCELED) {  // withdrawn: paused, or for the kTLS hand-over
+    if (b.recv_wanted) post_backend_recv(slot);
+    return;
+  }
+  if (cqe.res == -EINVAL && b.recv_multishot) {  // a kernel without multishot receive
+    multishot_ = false;
     post_backend_recv(slot);
     return;
   }
