@@ -30,6 +30,28 @@ bool Ring::init(unsigned entries, std::string& error) {
   return false;
 }
 
+bool Ring::init_fake(unsigned entries) {
+  fake_ = true;
+  fake_capacity_ = entries;
+  return true;
+}
+
+bool Ring::record(const Submission& submission) noexcept {
+  if (refuse_ > 0) {
+    --refuse_;
+    return false;
+  }
+  if (submissions_.size() >= fake_capacity_) return false;
+  submissions_.push_back(submission);
+  return true;
+}
+
+std::vector<Submission> Ring::take_submissions() {
+  std::vector<Submission> out;
+  out.swap(submissions_);
+  return out;
+}
+
 io_uring_sqe* Ring::get_sqe() noexcept {
   if (!initialised_) return nullptr;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -46,6 +68,7 @@ io_uring_sqe* Ring::get_sqe() noexcept {
 
 bool Ring::recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
                        uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kRecv, fd, nullptr, max_len, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_recv(sqe, fd, nullptr, max_len, 0);
@@ -56,6 +79,7 @@ bool Ring::recv_select(int fd, uint32_t max_len, uint16_t buffer_group,
 }
 
 bool Ring::recv_multishot(int fd, uint16_t buffer_group, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kRecvMultishot, fd, nullptr, 0, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
@@ -66,6 +90,7 @@ bool Ring::recv_multishot(int fd, uint16_t buffer_group, uint64_t user_data) noe
 }
 
 bool Ring::send(int fd, const void* data, size_t len, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kSend, fd, data, len, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL);
@@ -74,6 +99,7 @@ bool Ring::send(int fd, const void* data, size_t len, uint64_t user_data) noexce
 }
 
 bool Ring::connect(int fd, const sockaddr* address, socklen_t length, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kConnect, fd, address, length, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_connect(sqe, fd, address, length);
@@ -82,6 +108,7 @@ bool Ring::connect(int fd, const sockaddr* address, socklen_t length, uint64_t u
 }
 
 bool Ring::accept_multishot(int fd, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kAcceptMultishot, fd, nullptr, 0, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -90,6 +117,7 @@ bool Ring::accept_multishot(int fd, uint64_t user_data) noexcept {
 }
 
 bool Ring::read(int fd, void* buffer, unsigned len, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kRead, fd, buffer, len, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_read(sqe, fd, buffer, len, 0);
@@ -98,6 +126,7 @@ bool Ring::read(int fd, void* buffer, unsigned len, uint64_t user_data) noexcept
 }
 
 bool Ring::cancel(uint64_t target, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kCancel, -1, nullptr, 0, user_data, target});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_cancel64(sqe, target, 0);
@@ -106,6 +135,7 @@ bool Ring::cancel(uint64_t target, uint64_t user_data) noexcept {
 }
 
 bool Ring::cancel_fd(int fd, uint64_t user_data) noexcept {
+  if (fake_) return record({Submission::Kind::kCancelFd, fd, nullptr, 0, user_data, 0});
   io_uring_sqe* sqe = get_sqe();
   if (sqe == nullptr) return false;
   io_uring_prep_cancel_fd(sqe, fd, 0);
@@ -125,6 +155,13 @@ int Ring::submit_and_wait(int timeout_ms) noexcept {
 
 BufferRing::~BufferRing() {
   if (br_ != nullptr) io_uring_free_buf_ring(ring_, br_, count_, group_id_);
+}
+
+void BufferRing::init_fake(uint16_t group_id, uint32_t count, uint32_t buffer_size) {
+  count_ = count;
+  buffer_size_ = buffer_size;
+  group_id_ = group_id;
+  storage_.resize(size_t{count} * buffer_size);
 }
 
 bool BufferRing::init(Ring& ring, uint16_t group_id, uint32_t count, uint32_t buffer_size,
@@ -150,6 +187,10 @@ bool BufferRing::init(Ring& ring, uint16_t group_id, uint32_t count, uint32_t bu
 }
 
 void BufferRing::recycle(uint16_t id) noexcept {
+  if (br_ == nullptr) {  // a fake ring: the test hands buffers out itself
+    recycled_.push_back(id);
+    return;
+  }
   io_uring_buf_ring_add(br_, buffer(id), buffer_size_, id, io_uring_buf_ring_mask(count_), 0);
   io_uring_buf_ring_advance(br_, 1);
 }

@@ -12,6 +12,26 @@
 
 namespace ringgate::io {
 
+// What a typed submission asked for, as a fake ring records it.
+struct Submission {
+  enum class Kind : uint8_t {
+    kRecv,
+    kRecvMultishot,
+    kSend,
+    kConnect,
+    kAcceptMultishot,
+    kRead,
+    kCancel,
+    kCancelFd,
+  };
+  Kind kind = Kind::kRecv;
+  int fd = -1;
+  const void* data = nullptr;  // send: the bytes (valid until their completion)
+  size_t len = 0;
+  uint64_t user_data = 0;
+  uint64_t target = 0;  // cancel: the user_data of the operation to withdraw
+};
+
 class Ring {
  public:
   Ring() = default;
@@ -23,6 +43,14 @@ class Ring {
   // SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN (falling back to fewer flags
   // on kernels that refuse them). Returns false with `error` on failure.
   bool init(unsigned entries, std::string& error);
+  // A ring for unit tests that never reaches the kernel: each typed
+  // submission is recorded (take_submissions()) and the test delivers
+  // completions itself. At most `entries` recorded submissions wait at a
+  // time; beyond that, and for the next refuse_next() ones, submissions fail
+  // as a full submission queue does.
+  bool init_fake(unsigned entries);
+  std::vector<Submission> take_submissions();
+  void refuse_next(unsigned count) noexcept { refuse_ = count; }
 
   // A free SQE. When the SQ is full, submits what is queued and tries again:
   // a full queue is flow control, never an error. Returns null only when the
@@ -79,9 +107,15 @@ class Ring {
   bool ready() const noexcept { return initialised_; }
 
  private:
+  bool record(const Submission& submission) noexcept;
+
   io_uring ring_{};
   bool initialised_ = false;
   uint64_t enters_ = 0;
+  bool fake_ = false;
+  unsigned fake_capacity_ = 0;
+  unsigned refuse_ = 0;
+  std::vector<Submission> submissions_;
 };
 
 // A ring of equally sized receive buffers the kernel picks from
@@ -97,6 +131,9 @@ class BufferRing {
   // `count` must be a power of two. Returns false with `error` on failure.
   bool init(Ring& ring, uint16_t group_id, uint32_t count, uint32_t buffer_size,
             std::string& error);
+  // Buffers for a fake Ring: recycle() only records the id (recycled()).
+  void init_fake(uint16_t group_id, uint32_t count, uint32_t buffer_size);
+  const std::vector<uint16_t>& recycled() const noexcept { return recycled_; }
 
   char* buffer(uint16_t id) noexcept { return storage_.data() + size_t{id} * buffer_size_; }
   uint32_t buffer_size() const noexcept { return buffer_size_; }
@@ -111,6 +148,7 @@ class BufferRing {
   uint32_t count_ = 0;
   uint32_t buffer_size_ = 0;
   uint16_t group_id_ = 0;
+  std::vector<uint16_t> recycled_;  // fake ring only
 };
 
 }  // namespace ringgate::io

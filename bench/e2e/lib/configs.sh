@@ -71,7 +71,8 @@ EOF
     echo "  }"
     if [[ "$BACKEND_MODE" == mtls ]]; then
       echo "  server { listen 127.0.0.1:$BE_DIRECT_PORT ssl; $tls_direct include $d/locations.conf; }"
-      echo "  server { listen 127.0.0.1:$BE_PLAIN_PORT; include $d/locations.conf; }"
+      [[ -n "${BE_PLAIN_PORT:-}" && "$BE_PLAIN_PORT" != "$BE_PORT" ]] &&
+        echo "  server { listen 127.0.0.1:$BE_PLAIN_PORT; include $d/locations.conf; }"
     fi
     echo "}"
   } >"$d/nginx.conf"
