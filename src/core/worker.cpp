@@ -18,7 +18,7 @@ namespace ringgate::core {
 namespace {
 
 constexpr unsigned kRingEntries = 4096;
-constexpr uint32_t kRecvBuffers = 1024;
+constexpr uint32_t kRecvBuffers = 256;
 constexpr uint32_t kRecvBufferSize = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
 constexpr uint32_t kAcceptPauseMs = 100;
