@@ -49,6 +49,13 @@ const char* hint_for(int reason) noexcept {
 
 // Memory BIOs report "retry" instead of EOF when empty; OpenSSL then says
 // WANT_READ and the worker feeds more bytes.
+// SSL_get_error reads the thread's OpenSSL error queue, so it must hold
+// nothing from earlier calls. It is emptied after every failure (fail()),
+// so the hot paths only look instead of clearing on every call.
+void clear_stale_errors() noexcept {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 BIO* new_network_bio() {
   BIO* bio = BIO_new(BIO_s_mem());
   if (bio != nullptr) BIO_set_mem_eof_return(bio, -1);
@@ -188,7 +195,7 @@ IoResult TlsTransport::on_wire_bytes(const char* data, size_t len, std::string& 
                                      std::string& wire_out) noexcept {
   if (reason_ != nullptr) return {IoStatus::kError, reason_};
   if (closed_) return {IoStatus::kClosed, "TLS close_notify"};
-  ERR_clear_error();
+  clear_stale_errors();
   size_t written = 0;
   if (len > 0 && BIO_write_ex(network_in_, data, len, &written) != 1) {
     return fail(SSL_ERROR_SSL, "TLS buffer allocation failed");
@@ -238,7 +245,7 @@ IoResult TlsTransport::encode(const char* data, size_t len, std::string& wire_ou
   // Not SSL_is_init_finished: OpenSSL is "in init" again while a KeyUpdate
   // waits to be sent, and SSL_write is what sends it.
   if (!handshake_done_) return {IoStatus::kError, "TLS encode before the handshake finished"};
-  ERR_clear_error();
+  clear_stale_errors();
   while (len > 0) {
     size_t written = 0;
     const int rc = SSL_write_ex(ssl_, data, len, &written);
@@ -295,13 +302,12 @@ KernelHandover TlsTransport::hand_over_to_kernel(int fd, std::string& detail) no
 }
 
 void TlsTransport::drain(std::string& wire_out) noexcept {
-  const size_t pending = BIO_ctrl_pending(network_out_);
-  if (pending == 0) return;
-  const size_t old_size = wire_out.size();
-  wire_out.resize(old_size + pending);
-  size_t read = 0;
-  BIO_read_ex(network_out_, wire_out.data() + old_size, pending, &read);
-  wire_out.resize(old_size + read);
+  // Straight from the memory BIO's storage: one copy, no zero-filling.
+  char* data = nullptr;
+  const long pending = BIO_get_mem_data(network_out_, &data);
+  if (pending <= 0) return;
+  wire_out.append(data, static_cast<size_t>(pending));
+  (void)BIO_reset(network_out_);
 }
 
 IoResult TlsTransport::fail(int ssl_error, const char* reason) noexcept {

@@ -45,6 +45,16 @@ std::string subject_cn(X509* certificate) {
   return cn;
 }
 
+TEST(TlsTransport, BackendLegsNegotiateAes128GcmWhenTheServerAllowsIt) {
+  auto client = make_client(client_context(trusting_root()), "backend.test");
+  auto server = make_server(backend_server());
+  Pump pump{*client, *server};
+  pump.handshake();
+  ASSERT_TRUE(pump.both_established()) << client->last_error() << " / " << server->last_error();
+  EXPECT_STREQ(SSL_CIPHER_get_name(SSL_get_current_cipher(client->ssl())),
+               "TLS_AES_128_GCM_SHA256");
+}
+
 TEST(TlsTransport, ClientAndServerExchangeData) {
   auto client = make_client(client_context(trusting_root()), "backend.test");
   auto server = make_server(backend_server());
