@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "files/unique_fd.hpp"
+
 namespace ringgate::certs {
 namespace {
 
@@ -17,28 +19,6 @@ std::string describe_errno(int code) {
 }
 
 std::string quoted(const std::string& path) { return "\"" + path + "\""; }
-
-// Closes a descriptor on scope exit unless released.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const noexcept { return fd_; }
-  // Closes now and reports close()'s own error: on some file systems a
-  // failed write shows up only here.
-  int close_now() noexcept {
-    int result = ::close(fd_);
-    fd_ = -1;
-    return result == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 bool write_all(int fd, std::string_view data, int& error_code) {
   while (!data.empty()) {
@@ -56,7 +36,7 @@ bool write_all(int fd, std::string_view data, int& error_code) {
 // fsyncs a directory so that entries created, renamed or removed in it are
 // on disk, not only the files' data.
 bool sync_directory(const std::string& directory, std::string& error) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  files::UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
     error = "cannot sync directory " + quoted(directory) + ": " + describe_errno(errno);
     return false;
@@ -123,7 +103,7 @@ bool write_file_atomically(const std::string& directory, const std::string& name
                            std::string_view contents, mode_t mode, std::string& error) {
   std::string temp_path = directory + "/" + std::string(kTempFilePrefix) + name + ".XXXXXX";
   // mkostemp creates the file with mode 0600 and a name no one else holds.
-  FileDescriptor fd(::mkostemp(temp_path.data(), O_CLOEXEC));
+  files::UniqueFd fd(::mkostemp(temp_path.data(), O_CLOEXEC));
   if (fd.get() < 0) {
     error = "cannot create a temp file in " + quoted(directory) + ": " + describe_errno(errno);
     return false;

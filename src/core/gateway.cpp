@@ -17,6 +17,7 @@
 #include "admin/resources.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
+#include "files/unique_fd.hpp"
 #include "net/listener.hpp"
 #include "tls/ktls.hpp"
 
@@ -203,7 +204,8 @@ int Gateway::run() {
   sigaddset(&mask, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  const int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  const files::UniqueFd signals(signalfd(-1, &mask, SFD_CLOEXEC));
+  const int signal_fd = signals.get();
 
   // One SO_REUSEPORT socket per listener per worker. With port 0 the first
   // socket learns the kernel's port and the rest share it.
@@ -297,7 +299,6 @@ int Gateway::run() {
   for (auto& w : workers_) w->join();
   workers_.clear();
   log_writer_->stop();
-  ::close(signal_fd);
   RG_INFO("stopped");
   return 0;
 }

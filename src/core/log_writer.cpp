@@ -18,14 +18,13 @@ LogWriter::LogWriter(uint32_t workers, Options options) : options_(options) {
     buffers_.push_back(
         std::make_unique<WorkerLogBuffers>(options_.access_ring_bytes, options_.error_ring_bytes));
   }
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 }
 
 LogWriter::~LogWriter() {
   stop();
   take_handover();
   close_destination(access_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 bool LogWriter::open_access_log(const std::string& path, std::string& error) {
@@ -66,16 +65,16 @@ void LogWriter::stop() {
 
 void LogWriter::wake() noexcept {
   const uint64_t one = 1;
-  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
 void LogWriter::run() noexcept {
   pthread_setname_np(pthread_self(), "ringgate-log");
-  pollfd wake{wake_fd_, POLLIN, 0};
+  pollfd wake{wake_fd_.get(), POLLIN, 0};
   while (!stopping_.load(std::memory_order_acquire)) {
     if (::poll(&wake, 1, static_cast<int>(options_.flush_interval_ms)) > 0) {
       uint64_t count = 0;
-      [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &count, sizeof count);
+      [[maybe_unused]] const ssize_t n = ::read(wake_fd_.get(), &count, sizeof count);
     }
     drain();
   }

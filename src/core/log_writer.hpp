@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/line_ring.hpp"
+#include "files/unique_fd.hpp"
 
 namespace ringgate::core {
 
@@ -97,7 +98,7 @@ class LogWriter {
 
   Options options_;
   std::vector<std::unique_ptr<WorkerLogBuffers>> buffers_;
-  int wake_fd_ = -1;
+  files::UniqueFd wake_fd_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 

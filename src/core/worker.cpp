@@ -39,7 +39,7 @@ uint64_t monotonic_ms() {
 
 Worker::Worker(uint32_t index, WorkerShared& shared, int cpu)
     : Engine(index, shared, monotonic_ms()), cpu_(cpu) {
-  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  wake_fd_.reset(eventfd(0, EFD_CLOEXEC));
 }
 
 Worker::~Worker() {
@@ -47,7 +47,6 @@ Worker::~Worker() {
   for (auto& l : listeners_) {
     if (l->fd >= 0) ::close(l->fd);
   }
-  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 std::string Worker::start() {
@@ -63,7 +62,7 @@ void Worker::join() {
 
 void Worker::wake() noexcept {
   const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
 bool Worker::setup(std::string& error) {
@@ -76,7 +75,7 @@ bool Worker::setup(std::string& error) {
   char name[16];
   std::snprintf(name, sizeof name, "ringgate-w%u", index_);
   pthread_setname_np(pthread_self(), name);
-  if (wake_fd_ < 0) {
+  if (!wake_fd_) {
     error = "eventfd failed";
     return false;
   }
@@ -228,8 +227,8 @@ void Worker::post_accept(uint32_t slot) noexcept {
 
 void Worker::post_wake_read() noexcept {
   // Without it the loop polls (see loop()) until a later turn posts it.
-  wake_posted_ =
-      ring_.read(wake_fd_, &wake_buffer_, sizeof wake_buffer_, encode_user_data(Op::kWake, 0, 0));
+  wake_posted_ = ring_.read(wake_fd_.get(), &wake_buffer_, sizeof wake_buffer_,
+                            encode_user_data(Op::kWake, 0, 0));
 }
 
 void Worker::dispatch(const io_uring_cqe& cqe) noexcept {

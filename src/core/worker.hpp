@@ -18,6 +18,7 @@
 
 #include "core/timer_wheel.hpp"
 #include "core/worker_shared.hpp"
+#include "files/unique_fd.hpp"
 #include "proxy/engine.hpp"
 
 struct io_uring_cqe;
@@ -71,7 +72,7 @@ class Worker : private proxy::Engine {
 
   std::vector<std::unique_ptr<ListenSlot>> listeners_;
   int cpu_;
-  int wake_fd_ = -1;
+  files::UniqueFd wake_fd_;
   uint64_t wake_buffer_ = 0;
   bool wake_posted_ = false;
   std::unique_ptr<std::thread> thread_;

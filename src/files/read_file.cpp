@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "files/unique_fd.hpp"
+
 namespace ringgate::files {
 namespace {
 
@@ -32,21 +34,6 @@ void fail(FileResult& result, FileError error, std::string reason) {
   result.error = error;
   result.reason = std::move(reason);
 }
-
-// Closes a descriptor on scope exit.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) noexcept : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Opens `result.path` as a regular file; on failure fills `result` and
 // returns -1. `info` receives the opened file's fstat.
@@ -94,7 +81,7 @@ FileResult read_regular_file(const std::string& path, size_t max_bytes, Symlinks
   FileResult result;
   result.path = path;
   struct stat info {};
-  Descriptor fd(open_regular(result, symlinks, info));
+  UniqueFd fd(open_regular(result, symlinks, info));
   if (fd.get() < 0) return result;
   if (static_cast<uint64_t>(info.st_size) > max_bytes) {
     fail(result, FileError::kTooLarge, "larger than " + std::to_string(max_bytes) + " bytes");
@@ -126,7 +113,7 @@ FileResult check_regular_file(const std::string& path, Symlinks symlinks) {
   FileResult result;
   result.path = path;
   struct stat info {};
-  Descriptor fd(open_regular(result, symlinks, info));
+  UniqueFd fd(open_regular(result, symlinks, info));
   return result;
 }
 
