@@ -94,7 +94,7 @@ AdminResponse not_found(std::string_view what, const std::string& id) {
 
 AdminResponse bad_id(const std::string& id) {
   return error_response(400, "ValidationError", "One or more fields contain incorrect values",
-                        {{"name", config::invalid_id_message(id)}});
+                        {{"name", invalid_resource_id_message(id)}});
 }
 
 AdminResponse invalid_body(std::vector<ErrorDetail> details) {
@@ -316,7 +316,7 @@ AdminResponse Resources::get_certificate(const std::string& id) const {
 }
 
 AdminResponse Resources::put_certificate(const std::string& id, const AdminRequest& request) {
-  if (!config::is_valid_id(id)) return bad_id(id);
+  if (!is_valid_resource_id(id)) return bad_id(id);
   if (state_.file_config().certificates.contains(id)) {
     return managed_by_config_file("certificate", id);
   }
@@ -385,7 +385,7 @@ AdminResponse Resources::get_backend(const std::string& id) const {
 }
 
 AdminResponse Resources::put_backend(const std::string& id, const AdminRequest& request) {
-  if (!config::is_valid_id(id)) return bad_id(id);
+  if (!is_valid_resource_id(id)) return bad_id(id);
   if (state_.file_config().backends.contains(id)) return managed_by_config_file("backend", id);
   core::ManagedResources next = state_.managed();
   auto existing = next.backends.find(id);
@@ -433,7 +433,7 @@ AdminResponse Resources::get_api(const std::string& id) const {
 }
 
 AdminResponse Resources::put_api(const std::string& id, const AdminRequest& request) {
-  if (!config::is_valid_id(id)) return bad_id(id);
+  if (!is_valid_resource_id(id)) return bad_id(id);
   if (state_.file_config().apis.contains(id)) return managed_by_config_file("API", id);
   core::ManagedResources next = state_.managed();
   auto existing = next.apis.find(id);

@@ -13,11 +13,11 @@
 #include "certs/durable_file.hpp"
 #include "certs/pem.hpp"
 #include "files/read_file.hpp"
+#include "ringgate/resource_id.hpp"
 
 namespace ringgate::certs {
 namespace {
 
-constexpr size_t kMaxIdLength = 80;
 constexpr std::string_view kFileSuffix = ".pem";
 constexpr mode_t kKeyFileMode = 0600;
 constexpr size_t kMaxPfxBytes = 16 * 1024 * 1024;
@@ -104,7 +104,7 @@ void scan_directory(const std::string& directory, CertificateSet& loaded,
     }
     if (!ends_with(name, kFileSuffix)) continue;
     std::string id = name.substr(0, name.size() - kFileSuffix.size());
-    if (!CertificateStore::is_valid_id(id)) continue;
+    if (!is_valid_resource_id(id)) continue;
     PfxResult result = load_persisted(it->path().string());
     if (!result.ok()) {
       problems.push_back("certificate \"" + id + "\": " + result.message);
@@ -133,10 +133,7 @@ void trim_line_end(std::string& text) {
 }
 
 PfxResult invalid_id(const std::string& id) {
-  return failure(PfxError::kInvalidId,
-                 "certificate id \"" + id +
-                     "\" must be 1-80 characters from A-Z a-z 0-9 - _ . ~ and not start "
-                     "with '.'");
+  return failure(PfxError::kInvalidId, "certificate " + invalid_resource_id_message(id));
 }
 
 }  // namespace
@@ -169,14 +166,6 @@ std::optional<StoredCertificate> CertificateSet::find_by_thumbprint(
   return std::nullopt;
 }
 
-bool CertificateStore::is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength || id.front() == '.') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-           c == '~';
-  });
-}
-
 bool CertificateStore::open(const std::string& state_dir, std::string& error) {
   if (state_dir.empty()) {
     error = "the state directory is not set";
@@ -203,7 +192,7 @@ bool CertificateStore::open(const std::string& state_dir, std::string& error) {
 PfxResult CertificateStore::put(const std::string& id, std::string_view pfx_bytes,
                                 std::string_view password, bool& created) {
   created = false;
-  if (!is_valid_id(id)) return invalid_id(id);
+  if (!is_valid_resource_id(id)) return invalid_id(id);
   // Decrypting a PFX is slow (key derivation); do it before taking the lock.
   PfxResult result = load_pfx(pfx_bytes, password);
   if (!result.ok()) return result;
@@ -214,7 +203,7 @@ PfxResult CertificateStore::put(const std::string& id,
                                 std::shared_ptr<const LoadedCertificate> certificate,
                                 bool& created) {
   created = false;
-  if (!is_valid_id(id)) return invalid_id(id);
+  if (!is_valid_resource_id(id)) return invalid_id(id);
   SecretString pem;
   if (!encode_pem(*certificate, pem.str())) {
     return failure(PfxError::kIoError, "cannot encode certificate \"" + id + "\" for storage");

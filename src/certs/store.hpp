@@ -66,7 +66,7 @@ class CertificateStore {
 
   // Whether `id` can name a persisted certificate: 1-80 characters from
   // A-Z a-z 0-9 - _ . ~ (URL-safe, file-name-safe), not starting with '.'.
-  static bool is_valid_id(std::string_view id);
+
 
   // Creates `state_dir` (mode 0700 if new; an existing one keeps its mode,
   // but must belong to this process's effective user and not be writable by

@@ -363,8 +363,8 @@ void Loader::for_each_entry(element value, const std::string& path, LoadEntry&& 
   std::set<std::string_view> seen;
   for (simdjson::dom::key_value_pair field : *object) {
     const std::string entry_path = member_path(path, field.key);
-    if (!is_valid_id(field.key)) {
-      problems_.add(entry_path, invalid_id_message(field.key));
+    if (!is_valid_resource_id(field.key)) {
+      problems_.add(entry_path, invalid_resource_id_message(field.key));
     } else if (!seen.insert(field.key).second) {
       problems_.add(entry_path, "duplicate id");
     } else {

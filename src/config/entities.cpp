@@ -5,11 +5,6 @@
 namespace ringgate::config {
 namespace {
 
-bool is_id_char(char c, bool first) {
-  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  return alnum || (!first && (c == '.' || c == '_' || c == '-'));
-}
-
 bool has_space_or_control(std::string_view text) {
   for (unsigned char c : text) {
     if (c <= 0x20 || c == 0x7f) return true;
@@ -18,19 +13,6 @@ bool has_space_or_control(std::string_view text) {
 }
 
 }  // namespace
-
-bool is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (!is_id_char(id[i], i == 0)) return false;
-  }
-  return true;
-}
-
-std::string invalid_id_message(std::string_view id) {
-  return "invalid id " + quote(id) +
-         ": expected 1 to 80 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
-}
 
 std::string normalize_api_path(std::string_view path) {
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);

@@ -12,16 +12,9 @@
 
 #include "config/json_reader.hpp"
 #include "ringgate/config.hpp"
+#include "ringgate/resource_id.hpp"
 
 namespace ringgate::config {
-
-inline constexpr size_t kMaxIdLength = 80;
-
-// [A-Za-z0-9][A-Za-z0-9._-]{0,79}: safe in URLs, file names and metric labels.
-bool is_valid_id(std::string_view id);
-
-// Why is_valid_id() refuses `id`: `invalid id "a b": expected 1 to 80 …`.
-std::string invalid_id_message(std::string_view id);
 
 // An API path as stored: without leading or trailing '/', so "/orders/" and
 // "orders" are one path.

@@ -48,8 +48,8 @@ void for_each_entity(simdjson::dom::element value, const std::string& path,
   if (!object) return;
   for (simdjson::dom::key_value_pair field : *object) {
     const std::string entity_path = config::member_path(path, field.key);
-    if (!config::is_valid_id(field.key)) {
-      problems.add(entity_path, config::invalid_id_message(field.key));
+    if (!is_valid_resource_id(field.key)) {
+      problems.add(entity_path, invalid_resource_id_message(field.key));
       continue;
     }
     read(std::string(field.key), field.value, entity_path);

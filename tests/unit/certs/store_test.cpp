@@ -379,15 +379,15 @@ TEST_F(StoreTest, Store_FilesItDoesNotOwnAreIgnored) {
 }
 
 TEST_F(StoreTest, Store_RejectsIdsThatAreNotSafeFileNames) {
-  const std::vector<std::string> unsafe = {"",    "../x",        "a/b", ".hidden",
-                                           "a b", "caf\xc3\xa9", "..",  std::string(81, 'a')};
+  const std::vector<std::string> unsafe = {
+      "", "../x", "a/b", ".hidden", "-x", "a~b", "a b", "caf\xc3\xa9", "..", std::string(81, 'a')};
   for (const std::string& id : unsafe) {
     bool created = false;
     PfxResult result = store_.put(id, material().orders_aes_pfx, kPassword, created);
     EXPECT_EQ(result.error, PfxError::kInvalidId) << id;
   }
   EXPECT_THAT(files_in(certificates_dir()), IsEmpty());
-  put_ok("Orders-client_1.v2~x", material().orders_aes_pfx);
+  put_ok("Orders-client_1.v2-x", material().orders_aes_pfx);
   put_ok(std::string(80, 'a'), material().orders_aes_pfx);
 }
 
