@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "certs/pkcs12_kdf.hpp"
+
 namespace ringgate::certs {
 namespace {
 
@@ -239,115 +241,6 @@ using UniquePkcs8 = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Pkcs8Deleter>;
 // Nested safeContents bags deeper than this are refused rather than followed.
 constexpr int kMaxBagDepth = 8;
 
-// PKCS#12 lets the file choose how much key derivation opening it costs: its
-// MAC and each encrypted part name their own iteration count, and OpenSSL
-// sets no limit, so one hostile PFX could hold the calling thread (the
-// control thread, for an admin upload) for hours. Exporters stay far below
-// these: Windows 2000, OpenSSL 2048, Java 10000, OWASP's advice for
-// PBKDF2-SHA256 600000.
-constexpr uint64_t kMaxKdfIterations = 1000000;          // one derivation
-constexpr uint64_t kMaxDeclaredKdfIterations = 1500000;  // the MAC and encrypted parts together
-
-// An iteration count as OpenSSL reads it (absent means 1); one that does not
-// fit (negative, or beyond 64 bits) counts as too many.
-uint64_t iteration_count(const ASN1_INTEGER* value) {
-  if (value == nullptr) return 1;
-  uint64_t count = 0;
-  if (ASN1_INTEGER_get_uint64(&count, value) != 1) return UINT64_MAX;
-  return count;
-}
-
-uint64_t saturating_multiply(uint64_t a, uint64_t b) {
-  if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
-  return a * b;
-}
-
-// The key-derivation work `algorithm` asks for: the iteration count of a
-// PKCS#12 or PKCS#5 v1 PBE scheme or of PBES2 with PBKDF2, N·r·p for PBES2
-// with scrypt. 0 when it names no password-based scheme or its parameters do
-// not parse: then OpenSSL derives nothing either.
-uint64_t kdf_cost(const X509_ALGOR* algorithm) {
-  if (algorithm == nullptr || algorithm->parameter == nullptr) return 0;
-  const int nid = OBJ_obj2nid(algorithm->algorithm);
-  if (nid == NID_pbes2) {
-    std::unique_ptr<PBE2PARAM, decltype(&PBE2PARAM_free)> pbe2(
-        static_cast<PBE2PARAM*>(
-            ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), algorithm->parameter)),
-        PBE2PARAM_free);
-    if (!pbe2 || pbe2->keyfunc == nullptr || pbe2->keyfunc->parameter == nullptr) return 0;
-    const ASN1_TYPE* kdf_parameter = pbe2->keyfunc->parameter;
-    switch (OBJ_obj2nid(pbe2->keyfunc->algorithm)) {
-      case NID_id_pbkdf2: {
-        std::unique_ptr<PBKDF2PARAM, decltype(&PBKDF2PARAM_free)> kdf(
-            static_cast<PBKDF2PARAM*>(
-                ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf_parameter)),
-            PBKDF2PARAM_free);
-        return kdf ? iteration_count(kdf->iter) : 0;
-      }
-      case NID_id_scrypt: {
-        std::unique_ptr<SCRYPT_PARAMS, decltype(&SCRYPT_PARAMS_free)> kdf(
-            static_cast<SCRYPT_PARAMS*>(
-                ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), kdf_parameter)),
-            SCRYPT_PARAMS_free);
-        if (!kdf) return 0;
-        return saturating_multiply(saturating_multiply(iteration_count(kdf->costParameter),
-                                                       iteration_count(kdf->blockSize)),
-                                   iteration_count(kdf->parallelizationParameter));
-      }
-      default:
-        return 0;
-    }
-  }
-  if (EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, nullptr, nullptr, nullptr) != 1) return 0;
-  std::unique_ptr<PBEPARAM, decltype(&PBEPARAM_free)> pbe(
-      static_cast<PBEPARAM*>(
-          ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), algorithm->parameter)),
-      PBEPARAM_free);
-  return pbe ? iteration_count(pbe->iter) : 0;
-}
-
-PfxResult too_much_key_derivation(uint64_t iterations) {
-  return failure(PfxError::kNotPfx,
-                 "the PFX asks for " +
-                     (iterations == UINT64_MAX ? std::string("an unreadable number of")
-                                               : std::to_string(iterations)) +
-                     " key-derivation iterations; at most " + std::to_string(kMaxKdfIterations) +
-                     " per derivation and " + std::to_string(kMaxDeclaredKdfIterations) +
-                     " for its MAC and encrypted parts together are accepted (exporters use "
-                     "2000 to 600000); export it again with a lower iteration count");
-}
-
-// Refuses, before any derivation runs, a PFX whose MAC and encrypted parts
-// ask for more key derivation than the limits above. (A shrouded key's own
-// count is only visible once its part is decrypted; read_bags checks it.)
-std::optional<PfxResult> check_declared_kdf_work(PKCS12* p12) {
-  uint64_t total = 0;
-  uint64_t largest = 0;
-  auto add = [&](uint64_t iterations) {
-    largest = std::max(largest, iterations);
-    total = iterations > UINT64_MAX - total ? UINT64_MAX : total + iterations;
-  };
-  if (PKCS12_mac_present(p12) == 1) {
-    const ASN1_INTEGER* iterations = nullptr;
-    PKCS12_get0_mac(nullptr, nullptr, nullptr, &iterations, p12);
-    add(iteration_count(iterations));
-  }
-  UniqueSafes safes(PKCS12_unpack_authsafes(p12));
-  for (int i = 0; safes && i < sk_PKCS7_num(safes.get()); ++i) {
-    const PKCS7* safe = sk_PKCS7_value(safes.get(), i);
-    if (OBJ_obj2nid(safe->type) != NID_pkcs7_encrypted || safe->d.encrypted == nullptr ||
-        safe->d.encrypted->enc_data == nullptr) {
-      continue;
-    }
-    add(kdf_cost(safe->d.encrypted->enc_data->algorithm));
-  }
-  // What failed to decode here fails again, with its message, when read.
-  ERR_clear_error();
-  if (largest > kMaxKdfIterations) return too_much_key_derivation(largest);
-  if (total > kMaxDeclaredKdfIterations) return too_much_key_derivation(total);
-  return std::nullopt;
-}
-
 bool read_bags(const STACK_OF(PKCS12_SAFEBAG) * bags, PasswordForm password, int depth,
                BagContents& contents) {
   if (depth > kMaxBagDepth) return false;
@@ -364,7 +257,7 @@ bool read_bags(const STACK_OF(PKCS12_SAFEBAG) * bags, PasswordForm password, int
         if (!contents.key) {
           const X509_ALGOR* algorithm = nullptr;
           X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &algorithm, nullptr);
-          if (const uint64_t cost = kdf_cost(algorithm); cost > kMaxKdfIterations) {
+          if (const uint64_t cost = pkcs12::kdf_cost(algorithm); cost > pkcs12::kMaxKdfIterations) {
             contents.refused_kdf_iterations = cost;
             return false;
           }
@@ -467,7 +360,8 @@ PfxResult read_pfx(PKCS12* p12, const std::vector<PasswordForm>& forms, bool mac
     BagContents contents;
     if (!read_contents(p12, form, contents)) {
       if (contents.refused_kdf_iterations != 0) {
-        return too_much_key_derivation(contents.refused_kdf_iterations);
+        return failure(PfxError::kNotPfx,
+                       pkcs12::too_much_key_derivation(contents.refused_kdf_iterations));
       }
       codes = take_errors();
       continue;
@@ -629,7 +523,9 @@ PfxResult load_pfx(std::string_view pfx_bytes, std::string_view password) noexce
         with_cause("not a PKCS#12 (PFX) file, or it is truncated or corrupt", take_errors()));
   }
 
-  if (std::optional<PfxResult> refused = check_declared_kdf_work(p12.get())) return *refused;
+  if (std::optional<std::string> refused = pkcs12::declared_kdf_work_problem(p12.get())) {
+    return failure(PfxError::kNotPfx, *refused);
+  }
 
   CleansedString pass(password);
   std::vector<PasswordForm> forms = password_forms(pass.str());
