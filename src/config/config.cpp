@@ -15,7 +15,6 @@
 #include <system_error>
 #include <utility>
 
-#include "config/address.hpp"
 #include "config/entities.hpp"
 #include "config/json_reader.hpp"
 #include "files/read_file.hpp"

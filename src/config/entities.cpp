@@ -1,6 +1,6 @@
 #include "config/entities.hpp"
 
-#include "config/address.hpp"
+#include "net/url.hpp"
 
 namespace ringgate::config {
 namespace {
@@ -30,7 +30,11 @@ std::optional<std::string> read_url(simdjson::dom::element value, const std::str
   std::optional<std::string> text = as_string(value, path, problems);
   if (!text) return std::nullopt;
   std::string reason;
-  std::optional<HttpUrl> url = parse_http_url(*text, allow_path, reason);
+  std::optional<net::HttpUrl> url = net::parse_http_url(*text, reason);
+  if (url && !allow_path && !url->path.empty() && url->path != "/") {
+    reason = "a backend url has no path";
+    url.reset();
+  }
   if (!url) {
     problems.add(path,
                  "expected an http:// or https:// URL (" + reason + "), found " + quote(*text));

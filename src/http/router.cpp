@@ -1,7 +1,5 @@
 #include "http/router.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -9,6 +7,7 @@
 #include <initializer_list>
 
 #include "http/message.hpp"
+#include "net/url.hpp"
 
 namespace ringgate::http {
 namespace {
@@ -145,145 +144,25 @@ std::string concat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-bool is_host_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-
-// Characters allowed raw in a URL path (RFC 3986 pchar plus '/', and '%').
-bool is_path_char(char c) noexcept {
-  if (is_host_name_char(c)) return true;
-  switch (c) {
-    case '/':
-    case '~':
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '@':
-    case '%':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool looks_like_ipv4(std::string_view host) noexcept {
-  for (char c : host) {
-    if (!(c >= '0' && c <= '9') && c != '.') return false;
-  }
-  return true;
-}
-
-// Splits "host[:port]" or "[v6][:port]"; fills url.host and url.port.
-bool parse_authority(std::string_view authority, ServiceUrl& url, std::string& error) {
-  std::string_view host;
-  std::string_view rest;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "IPv6 address is missing its closing ']'";
-      return false;
-    }
-    host = authority.substr(1, close - 1);
-    rest = authority.substr(close + 1);
-    in6_addr addr;
-    if (inet_pton(AF_INET6, std::string(host).c_str(), &addr) != 1) {
-      error = concat({"'", host, "' is not a valid IPv6 address"});
-      return false;
-    }
-  } else {
-    size_t colon = authority.find(':');
-    host = authority.substr(0, colon);
-    rest = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
-    if (host.empty()) {
-      error = "the URL has no host";
-      return false;
-    }
-    for (char c : host) {
-      if (!is_host_name_char(c)) {
-        error = concat({"host '", host, "' contains a character not allowed in a host name"});
-        return false;
-      }
-    }
-    in_addr addr;
-    if (looks_like_ipv4(host) && inet_pton(AF_INET, std::string(host).c_str(), &addr) != 1) {
-      error = concat({"'", host, "' is not a valid IPv4 address"});
-      return false;
-    }
-  }
-  url.host = std::string(host);
-  if (rest.empty()) return true;
-  if (rest.front() != ':' || rest.size() == 1) {
-    error = "expected ':' and a port number after the host";
-    return false;
-  }
-  std::string_view digits = rest.substr(1);
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec != std::errc() || end != digits.data() + digits.size() || value == 0 || value > 65535) {
-    error = concat({"port '", digits, "' must be a number between 1 and 65535"});
-    return false;
-  }
-  url.port = static_cast<uint16_t>(value);
-  return true;
-}
-
 }  // namespace
 
 std::optional<ServiceUrl> parse_service_url(std::string_view url, std::string& error) {
+  std::string reason;
+  std::optional<net::HttpUrl> parsed = net::parse_http_url(url, reason);
+  if (!parsed) {
+    error = concat({"URL '", url, "': ", reason});
+    return std::nullopt;
+  }
   ServiceUrl out;
-  std::string_view rest;
-  constexpr std::string_view kHttp = "http://";
-  constexpr std::string_view kHttps = "https://";
-  if (url.size() >= kHttps.size() && equals_ignore_case(url.substr(0, kHttps.size()), kHttps)) {
-    out.tls = true;
-    rest = url.substr(kHttps.size());
-  } else if (url.size() >= kHttp.size() && equals_ignore_case(url.substr(0, kHttp.size()), kHttp)) {
-    rest = url.substr(kHttp.size());
-  } else {
-    error = concat({"URL '", url, "' must start with http:// or https://"});
-    return std::nullopt;
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    error = concat({"URL '", url, "' must not have a query or fragment"});
-    return std::nullopt;
-  }
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) {
-    error = concat({"URL '", url, "' must not contain user information ('user@')"});
-    return std::nullopt;
-  }
-  if (!parse_authority(authority, out, error)) {
-    error = concat({"URL '", url, "': ", error});
-    return std::nullopt;
-  }
-  for (char c : path) {
-    if (!is_path_char(c)) {
-      error =
-          concat({"URL '", url, "': the path contains a character that must be percent-encoded"});
-      return std::nullopt;
-    }
-  }
+  out.tls = parsed->tls;
+  out.host = std::move(parsed->host);
+  out.port = parsed->port_or_default();
+  std::string_view path = parsed->path;
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   out.base_path = std::string(path);
-
-  uint16_t default_port = out.tls ? 443 : 80;
-  bool ipv6 = out.host.find(':') != std::string::npos;
+  const bool ipv6 = out.host.find(':') != std::string::npos;
   out.host_header = ipv6 ? concat({"[", out.host, "]"}) : out.host;
-  if (out.port == 0) {
-    out.port = default_port;
-  } else if (out.port != default_port) {
+  if (parsed->port && *parsed->port != (out.tls ? 443 : 80)) {
     out.host_header += ':';
     out.host_header += std::to_string(out.port);
   }

@@ -430,6 +430,18 @@ TEST_F(ConfigTest, Config_RejectsServiceUrlWithBadPort) {
                                                      HasSubstr("port must be a number from 1"))));
 }
 
+TEST_F(ConfigTest, Config_RejectsServiceUrlsTheRouterWouldRefuse) {
+  LoadResult result = load_with("", R"("apis": {
+      "a": {"path": "a", "serviceUrl": "http://999.1.1.1/x"},
+      "b": {"path": "b", "serviceUrl": "http://be/a b"},
+      "c": {"path": "c", "serviceUrl": "http://be/\"x\""}})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemAt("$.apis.a.serviceUrl", HasSubstr("invalid host")),
+                          ProblemAt("$.apis.b.serviceUrl", HasSubstr("spaces")),
+                          ProblemAt("$.apis.c.serviceUrl", HasSubstr("percent-encoded"))));
+}
+
 TEST_F(ConfigTest, Config_RejectsServiceUrlWithQuery) {
   LoadResult result = load_with("", R"("apis": {"a": {"serviceUrl": "http://be/x?y=1"}})");
 

@@ -237,7 +237,7 @@ TEST(ServiceUrl, RejectsUserinfoQueryAndFragment) {
 }
 
 TEST(ServiceUrl, RejectsBadPorts) {
-  EXPECT_NE(parse_error("https://a:0").find("between 1 and 65535"), std::string::npos);
+  EXPECT_NE(parse_error("https://a:0").find("from 1 to 65535"), std::string::npos);
   parse_error("https://a:65536");
   parse_error("https://a:");
   parse_error("https://a:8x");
