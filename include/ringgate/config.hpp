@@ -63,8 +63,21 @@ struct AccessLog {
   std::string path;  // "-" = stdout, empty = off
 };
 
+// Which CPU each worker thread runs on (gateway.cpuAffinity). kAuto pins only
+// when the gateway may assume it owns the CPUs (core/cpu_plan.hpp has the
+// rule); kNone leaves placement to the scheduler; kList pins worker i to
+// cpus[i % cpus.size()].
+struct CpuAffinity {
+  enum class Mode : uint8_t { kAuto, kNone, kList };
+  Mode mode = Mode::kAuto;
+  std::vector<int> cpus;  // kList only: distinct CPUs this process may use, as written
+
+  bool operator==(const CpuAffinity&) const = default;
+};
+
 struct Gateway {
-  uint32_t workers = 0;  // 0 = one per online CPU
+  uint32_t workers = 0;  // 0 = one per CPU this process may use
+  CpuAffinity cpu_affinity;
   std::vector<Listener> listeners;
   Admin admin;
   std::string state_dir;

@@ -5,9 +5,11 @@
 // problem was found.
 #include "ringgate/config.hpp"
 
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <map>
@@ -15,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/cpus.hpp"
 #include "config/entities.hpp"
 #include "config/json_reader.hpp"
 #include "files/read_file.hpp"
@@ -26,6 +29,7 @@ namespace fs = std::filesystem;
 using simdjson::dom::element;
 
 constexpr uint32_t kMaxWorkers = 1024;
+constexpr uint64_t kMaxCpu = CPU_SETSIZE - 1;  // the highest CPU a cpu_set_t can name
 constexpr uint32_t kMaxU32 = UINT32_MAX;
 constexpr uint64_t kMaxU64 = UINT64_MAX;
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
@@ -81,6 +85,8 @@ class Loader {
 
  private:
   void load_gateway(std::optional<element> value, Gateway& gateway);
+  void load_cpu_affinity(element value, const std::string& path, CpuAffinity& affinity);
+  std::optional<std::vector<int>> read_cpu_list(simdjson::dom::array list, const std::string& path);
   void load_listeners(ObjectReader& gateway, std::vector<Listener>& listeners);
   std::optional<Listener> load_listener(element value, const std::string& path);
   void load_admin(element value, const std::string& path, Admin& admin);
@@ -130,12 +136,16 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
     problems_.add("$.gateway.listeners", "required key is missing (at least one listener)");
     return;
   }
-  std::optional<ObjectReader> object = ObjectReader::open(
-      *value, "$.gateway",
-      {"workers", "listeners", "admin", "stateDir", "limits", "timeouts", "pool", "accessLog"},
-      problems_);
+  std::optional<ObjectReader> object =
+      ObjectReader::open(*value, "$.gateway",
+                         {"workers", "cpuAffinity", "listeners", "admin", "stateDir", "limits",
+                          "timeouts", "pool", "accessLog"},
+                         problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
+  if (std::optional<element> affinity = object->find("cpuAffinity")) {
+    load_cpu_affinity(*affinity, object->path_of("cpuAffinity"), gateway.cpu_affinity);
+  }
   load_listeners(*object, gateway.listeners);
   if (std::optional<element> admin = object->find("admin")) {
     load_admin(*admin, object->path_of("admin"), gateway.admin);
@@ -163,6 +173,57 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
                     "address " + listener.address.to_string() + " is also used by a listener");
     }
   }
+}
+
+// "auto", "none", or a non-empty list of distinct CPUs this process may use.
+// The list is checked against the CPUs of the process that reads it, so
+// --check-config on another host may answer differently from the gateway.
+void Loader::load_cpu_affinity(element value, const std::string& path, CpuAffinity& affinity) {
+  std::string_view mode;
+  simdjson::dom::array list;
+  if (value.get_string().get(mode) == simdjson::SUCCESS && (mode == "auto" || mode == "none")) {
+    affinity =
+        CpuAffinity{mode == "auto" ? CpuAffinity::Mode::kAuto : CpuAffinity::Mode::kNone, {}};
+  } else if (value.get_array().get(list) == simdjson::SUCCESS) {
+    if (std::optional<std::vector<int>> cpus = read_cpu_list(list, path)) {
+      affinity = CpuAffinity{CpuAffinity::Mode::kList, std::move(*cpus)};
+    }
+  } else {
+    problems_.add(path,
+                  R"(expected "auto", "none" or a list of CPU numbers, found )" + describe(value));
+  }
+}
+
+// The CPUs of a cpuAffinity list; nullopt after recording every problem in it.
+std::optional<std::vector<int>> Loader::read_cpu_list(simdjson::dom::array list,
+                                                      const std::string& path) {
+  const size_t problems_before = problems_.size();
+  const std::vector<int> allowed = allowed_cpus();
+  std::map<int, std::string> seen;  // CPU → path of its first mention
+  std::vector<int> cpus;
+  size_t index = 0;
+  for (element item : list) {
+    const std::string item_path = index_path(path, index++);
+    std::optional<uint64_t> number = as_unsigned(item, item_path, 0, kMaxCpu, problems_);
+    if (!number) continue;
+    const int cpu = static_cast<int>(*number);
+    if (auto [first, inserted] = seen.emplace(cpu, item_path); !inserted) {
+      problems_.add(item_path, "CPU " + std::to_string(cpu) + " is listed twice (also at " +
+                                   first->second + ")");
+      continue;
+    }
+    // An unknown mask (sched_getaffinity failed) cannot rule a CPU out.
+    if (!allowed.empty() && !std::binary_search(allowed.begin(), allowed.end(), cpu)) {
+      problems_.add(item_path,
+                    "CPU " + std::to_string(cpu) +
+                        " is not available to this process (allowed: " + cpu_ranges(allowed) + ")");
+      continue;
+    }
+    cpus.push_back(cpu);
+  }
+  if (index == 0) problems_.add(path, "expected at least one CPU, found an empty list");
+  if (problems_.size() != problems_before) return std::nullopt;
+  return cpus;
 }
 
 void Loader::load_listeners(ObjectReader& gateway, std::vector<Listener>& listeners) {

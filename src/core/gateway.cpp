@@ -1,7 +1,6 @@
 #include "core/gateway.hpp"
 
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -15,6 +14,8 @@
 #include "admin/admin_server.hpp"
 #include "admin/console_files.hpp"
 #include "admin/resources.hpp"
+#include "config/cpus.hpp"
+#include "core/cpu_plan.hpp"
 #include "core/log.hpp"
 #include "core/snapshot.hpp"
 #include "files/unique_fd.hpp"
@@ -88,6 +89,7 @@ bool Gateway::reload() {
     bump(metrics_->reload_failures_total);
     return false;
   }
+  warn_restart_only_changes(prepared.config->gateway);
   const std::shared_ptr<const Snapshot> snapshot = prepared.snapshot;
   for (const std::string& gone : listeners_->retain_only(prepared.config->gateway.listeners)) {
     RG_INFO("reload: no longer listening on %s", gone.c_str());
@@ -102,6 +104,18 @@ bool Gateway::reload() {
   RG_INFO("reload: config generation %llu is live (%zu APIs)",
           static_cast<unsigned long long>(generation_), config_->apis.size());
   return true;
+}
+
+// Worker threads are made and pinned once: what decides them is read at
+// start only, and a reload that changes it says so instead of pretending.
+void Gateway::warn_restart_only_changes(const config::Gateway& next) const {
+  if (next.workers != started_workers_) {
+    RG_WARN("reload: $.gateway.workers changed from %u to %u; takes effect at restart",
+            started_workers_, next.workers);
+  }
+  if (next.cpu_affinity != started_cpu_affinity_) {
+    RG_WARN("reload: $.gateway.cpuAffinity changed; takes effect at restart");
+  }
 }
 
 void Gateway::publish_change(const std::shared_ptr<const Snapshot>& snapshot) {
@@ -178,19 +192,16 @@ int Gateway::run() {
   }
   config_ = prepared.config;
 
-  // Workers pin to the CPUs this process may use (taskset, cgroup cpusets),
-  // one each in turn; `workers: 0` means one per such CPU.
-  std::vector<int> cpus;
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
-    }
-  }
-  if (cpus.empty()) cpus.push_back(-1);  // unknown: don't pin
+  // `workers: 0` means one per CPU this process may use (taskset, cgroup
+  // cpusets); gateway.cpuAffinity says whether and where they are pinned.
+  const std::vector<int> allowed = config::allowed_cpus();
   uint32_t workers = config_->gateway.workers;
-  if (workers == 0) workers = static_cast<uint32_t>(cpus.size());
+  if (workers == 0) workers = allowed.empty() ? 1 : static_cast<uint32_t>(allowed.size());
+  const CpuPlan cpu_plan =
+      plan_worker_cpus(config_->gateway.cpu_affinity, workers, allowed, config::online_cpu_count());
+  RG_INFO("workers: %u, %s", workers, cpu_plan.summary().c_str());
+  started_workers_ = config_->gateway.workers;
+  started_cpu_affinity_ = config_->gateway.cpu_affinity;
   metrics_ = std::make_unique<Metrics>(workers);
   raise_descriptor_limit(*config_, workers);
 
@@ -254,7 +265,7 @@ int Gateway::run() {
   shared_->ktls_available = ktls.available;
 
   for (uint32_t w = 0; w < workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, *shared_, cpus[w % cpus.size()]));
+    workers_.push_back(std::make_unique<Worker>(w, *shared_, cpu_plan.cpus[w]));
     const std::string failure = workers_.back()->start();
     if (!failure.empty()) {
       RG_ERROR("worker %u: %s", w, failure.c_str());

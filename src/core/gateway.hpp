@@ -34,6 +34,9 @@ class Gateway {
 
  private:
   bool reload();
+  // Warns about the keys of `next` that differ from the ones the workers were
+  // started with and that only a restart applies (workers, cpuAffinity).
+  void warn_restart_only_changes(const config::Gateway& next) const;
   // Fills snapshot.listener_fds, opening sockets for listeners not open yet.
   bool attach_listeners(const config::Config& config, Snapshot& snapshot);
   void publish_certificate_metrics();
@@ -46,6 +49,9 @@ class Gateway {
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
+  // What the workers were made and pinned with (read at start only).
+  uint32_t started_workers_ = 0;
+  config::CpuAffinity started_cpu_affinity_;
   uint64_t generation_ = 0;
   std::unique_ptr<ManagedState> state_;
   // Outlives the admin server and the responses it holds.

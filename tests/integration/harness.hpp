@@ -381,6 +381,7 @@ struct GatewayOptions {
   std::map<std::string, uint64_t> timeouts;
   std::map<std::string, uint64_t> pool;
   std::string access_log_path;  // gateway.accessLog.path; empty: key omitted
+  std::string cpu_affinity;     // gateway.cpuAffinity as JSON ("\"none\"", "[0]"); empty: omitted
 };
 
 // The config document for `options` with the given ports; `token_file` as written.

@@ -47,6 +47,9 @@ std::string gateway_config_json(const GatewayOptions& options, uint16_t port, ui
   std::string g;
   g += "{\n  \"gateway\": {\n";
   g += "    \"workers\": " + std::to_string(options.workers) + ",\n";
+  if (!options.cpu_affinity.empty()) {
+    g += "    \"cpuAffinity\": " + options.cpu_affinity + ",\n";
+  }
   g += "    \"listeners\": [{\"address\": \"127.0.0.1:" + std::to_string(port) + "\"}],\n";
   g += "    \"admin\": {\"address\": \"127.0.0.1:" + std::to_string(admin_port) +
        "\", \"tokenFile\": " + json_string(token_file) + "},\n";

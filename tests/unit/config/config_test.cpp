@@ -13,6 +13,8 @@
 #include <ostream>
 #include <string>
 
+#include "config/cpus.hpp"
+
 namespace ringgate::config {
 
 // Lets gtest print problems when an expectation fails.
@@ -219,8 +221,9 @@ TEST_F(ConfigTest, Config_RejectsUnknownKeyWithPath) {
   EXPECT_EQ(result.config, nullptr);
   EXPECT_THAT(result.problems,
               ElementsAre(ProblemIs("$.gateway.limts",
-                                    "unknown key (expected one of: workers, listeners, admin, "
-                                    "stateDir, limits, timeouts, pool, accessLog)")));
+                                    "unknown key (expected one of: workers, cpuAffinity, "
+                                    "listeners, admin, stateDir, limits, timeouts, pool, "
+                                    "accessLog)")));
 }
 
 TEST_F(ConfigTest, Config_RejectsUnknownTopLevelKey) {
@@ -276,6 +279,91 @@ TEST_F(ConfigTest, Config_RejectsWorkersAbove1024) {
   EXPECT_THAT(result.problems,
               ElementsAre(ProblemIs("$.gateway.workers",
                                     "expected an integer from 0 to 1024, found 1025")));
+}
+
+TEST_F(ConfigTest, Config_CpuAffinityDefaultsToAuto) {
+  LoadResult result = load(kMinimal);
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  EXPECT_EQ(result.config->gateway.cpu_affinity.mode, CpuAffinity::Mode::kAuto);
+}
+
+TEST_F(ConfigTest, Config_ReadsCpuAffinityNone) {
+  LoadResult result = load_with(R"("cpuAffinity": "none")");
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  EXPECT_EQ(result.config->gateway.cpu_affinity.mode, CpuAffinity::Mode::kNone);
+}
+
+TEST_F(ConfigTest, Config_ReadsCpuAffinityListInTheOrderWritten) {
+  const std::vector<int> allowed = allowed_cpus();
+  ASSERT_FALSE(allowed.empty());
+  const std::string list = allowed.size() == 1
+                               ? std::to_string(allowed[0])
+                               : std::to_string(allowed[1]) + ", " + std::to_string(allowed[0]);
+
+  LoadResult result = load_with(R"("cpuAffinity": [)" + list + "]");
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  const CpuAffinity& affinity = result.config->gateway.cpu_affinity;
+  EXPECT_EQ(affinity.mode, CpuAffinity::Mode::kList);
+  if (allowed.size() == 1) {
+    EXPECT_THAT(affinity.cpus, ElementsAre(allowed[0]));
+  } else {
+    EXPECT_THAT(affinity.cpus, ElementsAre(allowed[1], allowed[0]));
+  }
+}
+
+TEST_F(ConfigTest, Config_RejectsCpuAffinityOtherThanAutoNoneOrAList) {
+  LoadResult result = load_with(R"("cpuAffinity": "all")");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.gateway.cpuAffinity",
+                                    R"(expected "auto", "none" or a list of CPU numbers, )"
+                                    R"(found string "all")")));
+}
+
+TEST_F(ConfigTest, Config_RejectsEmptyCpuAffinityList) {
+  LoadResult result = load_with(R"("cpuAffinity": [])");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.gateway.cpuAffinity",
+                                    "expected at least one CPU, found an empty list")));
+}
+
+TEST_F(ConfigTest, Config_RejectsCpuListedTwice) {
+  const int cpu = allowed_cpus().at(0);
+
+  LoadResult result =
+      load_with(R"("cpuAffinity": [)" + std::to_string(cpu) + ", " + std::to_string(cpu) + "]");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.gateway.cpuAffinity[1]",
+                                    "CPU " + std::to_string(cpu) +
+                                        " is listed twice (also at $.gateway.cpuAffinity[0])")));
+}
+
+TEST_F(ConfigTest, Config_RejectsCpuNotAvailableToTheProcessNamingTheAllowedOnes) {
+  const std::vector<int> allowed = allowed_cpus();
+  ASSERT_NE(allowed.back(), 1023) << "needs a CPU this process may not use";
+
+  LoadResult result = load_with(R"("cpuAffinity": [)" + std::to_string(allowed[0]) + ", 1023]");
+
+  EXPECT_EQ(result.config, nullptr);
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.gateway.cpuAffinity[1]",
+                                    "CPU 1023 is not available to this process (allowed: " +
+                                        cpu_ranges(allowed) + ")")));
+}
+
+TEST_F(ConfigTest, Config_RejectsCpuNumberACpuSetCannotHold) {
+  LoadResult result = load_with(R"("cpuAffinity": [1024, -1])");
+
+  EXPECT_THAT(
+      result.problems,
+      ElementsAre(
+          ProblemIs("$.gateway.cpuAffinity[0]", "expected an integer from 0 to 1023, found 1024"),
+          ProblemIs("$.gateway.cpuAffinity[1]", "expected an unsigned integer, found number -1")));
 }
 
 TEST_F(ConfigTest, Config_RejectsZeroTimeout) {
