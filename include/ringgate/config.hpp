@@ -57,6 +57,11 @@ struct Pool {
   uint32_t min_idle = 4;
   uint32_t max_per_key = 1024;
   uint32_t idle_timeout_ms = 60000;
+  // Requests that find max_per_key connections busy wait for one, first come
+  // first served, at most this many per key per worker (0: none wait) and
+  // at most wait_timeout_ms each; beyond either they get 503.
+  uint32_t max_waiting = 256;
+  uint32_t wait_timeout_ms = 1000;
 };
 
 struct AccessLog {

@@ -375,14 +375,17 @@ void Loader::load_timeouts(element value, const std::string& path, Timeouts& tim
 }
 
 void Loader::load_pool(element value, const std::string& path, Pool& pool) {
-  std::optional<ObjectReader> object =
-      ObjectReader::open(value, path, {"minIdle", "maxPerKey", "idleTimeoutMs"}, problems_);
+  std::optional<ObjectReader> object = ObjectReader::open(
+      value, path, {"minIdle", "maxPerKey", "idleTimeoutMs", "maxWaiting", "waitTimeoutMs"},
+      problems_);
   if (!object) return;
   Pool read = pool;
   const bool min_given = object->find("minIdle").has_value();
   object->read("minIdle", read.min_idle, 0, kMaxU32);
   object->read("maxPerKey", read.max_per_key, 1, kMaxU32);
   object->read("idleTimeoutMs", read.idle_timeout_ms, 1, kMaxU32);
+  object->read("maxWaiting", read.max_waiting, 0, kMaxU32);
+  object->read("waitTimeoutMs", read.wait_timeout_ms, 1, kMaxU32);
   if (read.min_idle > read.max_per_key) {
     problems_.add(object->path_of(min_given ? "minIdle" : "maxPerKey"),
                   "minIdle (" + std::to_string(read.min_idle) + ") must not exceed maxPerKey (" +

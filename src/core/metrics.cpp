@@ -235,6 +235,16 @@ std::string Metrics::render() const {
        "Times refilling a key's pool was put off after failed connection attempts (back-off "
        "from 250 ms, doubling per failure, at most 30 s).",
        &PoolCounters::backoffs},
+      {"ringgate_pool_waiting_requests", "gauge",
+       "Requests waiting for a connection of a key that has maxPerKey open.",
+       &PoolCounters::waiting},
+      {"ringgate_pool_wait_list_full_total", "counter",
+       "Requests answered 503 at once: maxPerKey connections were busy and maxWaiting requests "
+       "already waited.",
+       &PoolCounters::wait_list_full},
+      {"ringgate_pool_wait_timeouts_total", "counter",
+       "Requests answered 503 after waiting waitTimeoutMs for a connection in vain.",
+       &PoolCounters::wait_timeouts},
   };
   for (const PoolMetric& m : kPoolMetrics) {
     help(out, m.name, m.type, m.text);

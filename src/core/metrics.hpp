@@ -39,6 +39,9 @@ struct PoolCounters {
   Counter connects{0};
   Counter connect_failures{0};  // connect or TLS handshake
   Counter backoffs{0};          // refills put off because recent connects failed
+  Counter waiting{0};           // gauge: requests waiting for a connection (at maxPerKey)
+  Counter wait_list_full{0};    // requests answered 503: maxWaiting already waited
+  Counter wait_timeouts{0};     // requests answered 503: waited waitTimeoutMs in vain
 };
 
 struct WorkerCounters {

@@ -29,6 +29,7 @@ inline constexpr uint32_t kNoSlot = UINT32_MAX;
 
 enum class ClientPhase : uint8_t {
   kIdle,       // between requests (or before the first): reading a request head
+  kWaiting,    // routed; in its pool's wait list until a backend connection is free
   kProxying,   // an exchange with a backend is under way
   kLocal,      // sending a response the gateway made itself
   kLingering,  // response sent, write side shut: draining input before close
@@ -41,6 +42,7 @@ enum TimerKind : uint8_t {
   kTimerClientIdle,        // keep-alive connection idle → close
   kTimerClientBody,        // request body stalled → 408
   kTimerLinger,            // lingering close done
+  kTimerPoolWait,          // no backend connection freed within waitTimeoutMs → 503
   kTimerBackendConnect,    // → 502
   kTimerBackendResponse,   // no response byte for too long → 504
   kTimerPoolIdle,          // pooled connection unused for idleTimeoutMs → close
@@ -64,6 +66,9 @@ struct RequestState {
       : parser(http::MessageKind::kRequest, limits) {}
   http::MessageParser parser;
   std::string backend_head;  // the rewritten head, kept for a replay
+  // Body bytes that arrived while the request waited for a backend
+  // connection; they go out after the head once it has one.
+  std::string held_body;
   // The connection's send buffers travel with the request state, so an idle
   // connection holds no buffer capacity either.
   std::string send_out;

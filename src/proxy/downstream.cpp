@@ -231,6 +231,7 @@ void Engine::linger_client(uint32_t slot) noexcept {
 void Engine::close_client(uint32_t slot) noexcept {
   ClientConn& c = clients_[slot];
   if (c.closing || !c.open) return;
+  if (c.phase == ClientPhase::kWaiting) leave_wait_list(slot);
   finish_access(slot, 0);
   c.closing = true;
   timers_.cancel(c.timer);

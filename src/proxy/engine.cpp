@@ -72,9 +72,11 @@ void Engine::switch_pools() noexcept {
     pool_of_spec_[i] = p;
   }
   // Pools whose key vanished drain: idle connections close now, busy ones
-  // close when their exchange ends (release_to_pool checks `live`).
+  // close when their exchange ends (release_to_pool checks `live`), and
+  // requests waiting for one of their connections get 503.
   pools_.for_each([this](uint32_t, WorkerPool& wp) {
     if (wp.pool.live) return;
+    fail_waiters(wp, "the backend pool left the configuration while the request waited");
     timers_.cancel(wp.refill_timer);
     while (wp.pool.idle_count() > 0) close_backend(wp.pool.idle().back());
     reap_pending_ = true;
@@ -83,12 +85,23 @@ void Engine::switch_pools() noexcept {
   for (const core::RouteTarget& route : snapshot_->routes) {
     api_of_route_.push_back(&shared_.metrics->api(route.api_id, index_));
   }
+  // A raised maxPerKey makes room for requests waiting in kept pools.
+  const uint32_t max_per_key = snapshot_->config->gateway.pool.max_per_key;
+  pools_.for_each([this, max_per_key](uint32_t, WorkerPool& wp) {
+    for (uint32_t waiter = wp.pool.admit_waiter(max_per_key); waiter != upstream::kNoWaiter;
+         waiter = wp.pool.admit_waiter(max_per_key)) {
+      end_wait(waiter, kNoSlot);
+    }
+  });
   // Pools kept from the previous snapshot are still warm; new ones fill now.
   pools_.for_each([this](uint32_t p, WorkerPool&) { refill_pool(p); });
   reap_pools();
 }
 
 void Engine::close_idle_clients() noexcept {
+  pools_.for_each([this](uint32_t, WorkerPool& wp) {
+    fail_waiters(wp, "the gateway is shutting down and no backend connection is free");
+  });
   clients_.for_each([this](uint32_t slot, ClientConn& c) {
     if (c.open && !c.closing && c.phase == ClientPhase::kIdle &&
         !(c.req && c.req->parser.in_message()) && c.pending_in.empty()) {
@@ -126,6 +139,17 @@ void Engine::on_timer(core::TimerNode& node) noexcept {
       } else {
         close_client(slot);
       }
+      return;
+    }
+    case kTimerPoolWait: {
+      ClientConn& c = clients_[slot];
+      if (c.closing || c.phase != ClientPhase::kWaiting) return;
+      WorkerPool& wp = pools_[c.pool];
+      bump(wp.counters->wait_timeouts);
+      log_.warn("pool %s: no connection free within waitTimeoutMs (%u)", wp.pool.key_text().c_str(),
+                snapshot_->config->gateway.pool.wait_timeout_ms);
+      note_error(c, "no backend connection became free within waitTimeoutMs");
+      respond_local(slot, 503, !c.request_done);
       return;
     }
     case kTimerClientIdle:

@@ -53,8 +53,9 @@ class Engine {
   // The snapshot changed: pools are matched to the new one's keys (kept ones
   // stay warm, new ones fill, vanished ones drain) and routes to counters.
   void switch_pools() noexcept;
-  // Draining: connections waiting for a request close now; the others finish
-  // their exchange and then close (keep-alive is refused while draining).
+  // Draining: connections waiting for a request close now, requests waiting
+  // for a backend connection get 503; the others finish their exchange and
+  // then close (keep-alive is refused while draining).
   void close_idle_clients() noexcept;
   // The loop ended: whatever is still open is closed without ceremony.
   void close_everything() noexcept;
@@ -115,9 +116,8 @@ class Engine {
   void on_backend_send(uint32_t slot, int res) noexcept;
   void close_backend(uint32_t slot) noexcept;
   void maybe_free_backend(uint32_t slot) noexcept;
-  // The most recently used idle connection of `pool`, taken out of the
-  // pool, or kNoSlot.
-  uint32_t take_idle(uint32_t pool) noexcept;
+  // `slot`, out of its pool's idle set or just released, serves a request.
+  void reuse_backend(uint32_t slot) noexcept;
   void release_to_pool(uint32_t slot) noexcept;
   void remove_idle(uint32_t slot) noexcept;
   uint32_t find_pool(const core::PoolSpec& spec) noexcept;
@@ -142,8 +142,22 @@ class Engine {
   // The exchange.
   void process_client_input(uint32_t slot, const char* data, size_t len) noexcept;
   bool start_exchange(uint32_t slot) noexcept;
+  // Gives the client's routed request a backend connection of its pool: an
+  // idle one (unless `fresh_only`), a new one, or, at maxPerKey, a place in
+  // the pool's wait list (phase kWaiting); 503 when the list is full or the
+  // gateway drains.
   void attach_backend(uint32_t client, bool fresh_only) noexcept;
+  // Connects client and backend and sends what the request has so far.
+  void hand_backend(uint32_t client, uint32_t backend) noexcept;
+  // A waiting request's turn came: `backend` was freed for it, or is kNoSlot
+  // when a connection closed and it may open one of its own.
+  void end_wait(uint32_t client, uint32_t backend) noexcept;
+  // Takes a waiting client off its pool's wait list (the wait is over).
+  void leave_wait_list(uint32_t client) noexcept;
+  // Answers every request waiting in `pool` 503 with `reason`.
+  void fail_waiters(WorkerPool& pool, const char* reason) noexcept;
   void on_request_complete(uint32_t slot) noexcept;
+  void keep_reading_while_waiting(uint32_t slot) noexcept;
   void process_backend_input(uint32_t slot, const char* data, size_t len) noexcept;
   void on_backend_eof(uint32_t slot, int res) noexcept;
   void on_response_head(uint32_t client, uint32_t backend) noexcept;

@@ -92,13 +92,17 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
   http::MessageParser& parser = request_state(c).parser;
   for (;;) {
     if (c.closing || c.close_after_send) return;
-    if (c.phase == ClientPhase::kProxying && c.request_done) {
+    const bool exchanging = c.phase == ClientPhase::kProxying || c.phase == ClientPhase::kWaiting;
+    if (exchanging && c.request_done) {
       // A pipelined request: it waits until this response is complete.
       c.pending_in.append(data, len);
+      keep_reading_while_waiting(slot);
       return;
     }
     std::string* body_out = nullptr;
-    if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
+    if (c.phase == ClientPhase::kWaiting) {
+      body_out = &c.req->held_body;
+    } else if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
       body_out = &backends_[c.backend].io.out();
     }
     RequestBodySink sink(body_out, c.chunked_request);
@@ -120,12 +124,21 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
       case http::ParseStatus::kMessageComplete:
         on_request_complete(slot);
         if (len > 0) continue;
-        if (c.phase == ClientPhase::kProxying || c.closing || c.close_after_send) return;
+        keep_reading_while_waiting(slot);
+        if (c.phase == ClientPhase::kProxying || c.phase == ClientPhase::kWaiting || c.closing ||
+            c.close_after_send) {
+          return;
+        }
         break;
     }
     break;
   }
   // Everything parsed; more bytes are needed.
+  if (c.phase == ClientPhase::kWaiting) {
+    // The wait timer governs the upload until a connection is free.
+    keep_reading_while_waiting(slot);
+    return;
+  }
   if (c.phase == ClientPhase::kProxying) {
     if (c.backend != kNoSlot) flush_backend(c.backend);
     const config::Timeouts& t = snapshot_->config->gateway.timeouts;
@@ -139,6 +152,15 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
   if (c.phase == ClientPhase::kLocal) c.phase = ClientPhase::kIdle;
   arm_client_wait(slot);
   post_client_recv(slot);
+}
+
+// A waiting request keeps its receive armed, so that a client that goes
+// away leaves the wait list at once; what it sends meanwhile is held, up to
+// kBackpressureBytes.
+void Engine::keep_reading_while_waiting(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
+  if (c.phase != ClientPhase::kWaiting || c.closing) return;
+  if (c.req->held_body.size() + c.pending_in.size() < kBackpressureBytes) post_client_recv(slot);
 }
 
 bool Engine::start_exchange(uint32_t slot) noexcept {
@@ -189,6 +211,7 @@ bool Engine::start_exchange(uint32_t slot) noexcept {
   rewrite.client_address = c.peer;
   rewrite.client_tls = c.io.transport() != nullptr;
   req.backend_head.clear();
+  req.held_body.clear();
   http::append_backend_request_head(req.backend_head, head, rewrite);
   note_route(c, route, scratch_);
   http::apply_header_edits(req.backend_head, route.request_edits);
@@ -209,48 +232,128 @@ bool Engine::start_exchange(uint32_t slot) noexcept {
   }
   c.phase = ClientPhase::kProxying;
   attach_backend(slot, false);
-  return c.phase == ClientPhase::kProxying;
+  return c.phase == ClientPhase::kProxying || c.phase == ClientPhase::kWaiting;
 }
 
 void Engine::attach_backend(uint32_t client, bool fresh_only) noexcept {
   ClientConn& c = clients_[client];
   WorkerPool& pool = pools_[c.pool];
-  uint32_t b = fresh_only ? kNoSlot : take_idle(c.pool);
-  if (b != kNoSlot) {
-    bump(pool.counters->hits);
-  } else {
-    if (pool.pool.open() >= snapshot_->config->gateway.pool.max_per_key) {
-      log_.warn("pool %s: maxPerKey (%u) reached", pool.pool.key_text().c_str(),
-                snapshot_->config->gateway.pool.max_per_key);
-      note_error(c, "maxPerKey reached for the backend pool");
-      respond_local(client, 503, !c.request_done);
+  const config::Pool& settings = snapshot_->config->gateway.pool;
+  const upstream::Acquisition got = fresh_only ? pool.pool.acquire_new(settings.max_per_key)
+                                               : pool.pool.acquire(settings.max_per_key);
+  uint32_t b = kNoSlot;
+  switch (got.outcome) {
+    case upstream::Acquired::kReady:
+      bump(pool.counters->hits);
+      bump(pool.counters->idle, static_cast<uint64_t>(-1));
+      b = got.connection;
+      reuse_backend(b);
+      break;
+    case upstream::Acquired::kPending:
+      bump(pool.counters->misses);
+      b = connect_backend(c.pool, false);
+      if (b == kNoSlot) {
+        log_.warn("pool %s: cannot create a socket: %s", pool.pool.key_text().c_str(),
+                  std::strerror(errno));
+        note_error(c, "cannot create a socket for the backend connection");
+        respond_local(client, 502, !c.request_done);
+        return;
+      }
+      break;
+    case upstream::Acquired::kOverflow:
+      if (draining_) {
+        note_error(c, "the gateway is shutting down and no backend connection is free");
+        respond_local(client, 503, !c.request_done);
+        return;
+      }
+      if (!pool.pool.wait(client, settings.max_waiting)) {
+        bump(pool.counters->wait_list_full);
+        log_.warn("pool %s: maxPerKey (%u) connections busy and maxWaiting (%u) requests waiting",
+                  pool.pool.key_text().c_str(), settings.max_per_key, settings.max_waiting);
+        note_error(c, "maxPerKey backend connections busy and maxWaiting requests already waiting");
+        respond_local(client, 503, !c.request_done);
+        return;
+      }
+      bump(pool.counters->waiting);
+      c.phase = ClientPhase::kWaiting;
+      c.timer.kind = kTimerPoolWait;
+      timers_.arm(c.timer, now_ms_, settings.wait_timeout_ms);
       return;
-    }
+  }
+  hand_backend(client, b);
+}
+
+void Engine::hand_backend(uint32_t client, uint32_t backend) noexcept {
+  ClientConn& c = clients_[client];
+  BackendConn& bc = backends_[backend];
+  bc.client = client;
+  c.backend = backend;
+  bc.parser.expect_no_body(c.head_request);
+  bc.io.out().append(c.req->backend_head);
+  bc.io.out().append(c.req->held_body);
+  c.req->held_body.clear();
+  if (bc.state == BackendState::kBusy) {
+    arm_response_timer(backend);
+    c.sent_at_us = now_us();
+    flush_backend(backend);
+    post_backend_recv(backend);
+  }
+}
+
+void Engine::end_wait(uint32_t client, uint32_t backend) noexcept {
+  ClientConn& c = clients_[client];
+  WorkerPool& pool = pools_[c.pool];
+  bump(pool.counters->waiting, static_cast<uint64_t>(-1));
+  timers_.cancel(c.timer);
+  c.phase = ClientPhase::kProxying;
+  if (backend == kNoSlot) {
     bump(pool.counters->misses);
-    b = connect_backend(c.pool, false);
-    if (b == kNoSlot) {
+    backend = connect_backend(c.pool, false);
+    if (backend == kNoSlot) {
       log_.warn("pool %s: cannot create a socket: %s", pool.pool.key_text().c_str(),
                 std::strerror(errno));
       note_error(c, "cannot create a socket for the backend connection");
       respond_local(client, 502, !c.request_done);
       return;
     }
+  } else {
+    bump(pool.counters->hits);
   }
-  BackendConn& bc = backends_[b];
-  bc.client = client;
-  c.backend = b;
-  bc.parser.expect_no_body(c.head_request);
-  bc.io.out().append(c.req->backend_head);
-  if (bc.state == BackendState::kBusy) {
-    arm_response_timer(b);
-    c.sent_at_us = now_us();
-    flush_backend(b);
-    post_backend_recv(b);
+  hand_backend(client, backend);
+  if (c.request_done || c.backend == kNoSlot) return;
+  // The rest of the body comes from the client now, paced by the backend.
+  c.timer.kind = kTimerClientBody;
+  timers_.arm(c.timer, now_ms_, snapshot_->config->gateway.timeouts.client_idle_ms);
+  if (backends_[c.backend].io.out().size() < kBackpressureBytes) post_client_recv(client);
+}
+
+void Engine::leave_wait_list(uint32_t client) noexcept {
+  ClientConn& c = clients_[client];
+  WorkerPool& pool = pools_[c.pool];
+  if (pool.pool.cancel_wait(client)) bump(pool.counters->waiting, static_cast<uint64_t>(-1));
+  timers_.cancel(c.timer);
+  c.phase = ClientPhase::kProxying;
+}
+
+void Engine::fail_waiters(WorkerPool& pool, const char* reason) noexcept {
+  for (uint32_t client = pool.pool.next_waiter(); client != upstream::kNoWaiter;
+       client = pool.pool.next_waiter()) {
+    bump(pool.counters->waiting, static_cast<uint64_t>(-1));
+    ClientConn& c = clients_[client];
+    c.phase = ClientPhase::kProxying;
+    note_error(c, reason);
+    respond_local(client, 503, !c.request_done);
   }
 }
 
 void Engine::on_request_complete(uint32_t slot) noexcept {
   ClientConn& c = clients_[slot];
+  if (c.phase == ClientPhase::kWaiting) {
+    // The whole request waits; the wait timer keeps running.
+    c.request_done = true;
+    if (c.chunked_request) http::append_last_chunk(c.req->held_body);
+    return;
+  }
   if (c.phase == ClientPhase::kProxying) {
     c.request_done = true;
     timers_.cancel(c.timer);
@@ -463,6 +566,7 @@ void Engine::backend_failed(uint32_t backend, const char* reason, int status) no
 
 void Engine::respond_local(uint32_t client, int status, bool close) noexcept {
   ClientConn& c = clients_[client];
+  if (c.phase == ClientPhase::kWaiting) leave_wait_list(client);
   if (c.backend != kNoSlot) close_backend(c.backend);
   if (c.response_started || c.closing) {
     close_client(client);

@@ -289,6 +289,8 @@ void Engine::remove_idle(uint32_t slot) noexcept {
   b.state = BackendState::kBusy;
 }
 
+// A connection free for another request: the first request waiting in its
+// pool gets it, otherwise it waits in the idle set.
 void Engine::release_to_pool(uint32_t slot) noexcept {
   BackendConn& b = backends_[slot];
   WorkerPool& wp = pools_[b.pool];
@@ -298,9 +300,14 @@ void Engine::release_to_pool(uint32_t slot) noexcept {
     close_backend(slot);
     return;
   }
-  b.state = BackendState::kIdle;
   b.parser.reset();
-  wp.pool.put_idle(slot);
+  const uint32_t waiter = wp.pool.release(slot);
+  if (waiter != upstream::kNoWaiter) {
+    reuse_backend(slot);
+    end_wait(waiter, slot);
+    return;
+  }
+  b.state = BackendState::kIdle;
   bump(wp.counters->idle);
   b.timer.kind = kTimerPoolIdle;
   timers_.arm(b.timer, now_ms_, snapshot_->config->gateway.pool.idle_timeout_ms);
@@ -331,26 +338,27 @@ void Engine::maybe_free_backend(uint32_t slot) noexcept {
   BackendConn& b = backends_[slot];
   if (!b.may_free()) return;
   b.release();
-  if (b.pool != kNoSlot) {
-    WorkerPool& wp = pools_[b.pool];
-    wp.pool.on_closed();
+  const uint32_t pool = b.pool;
+  uint32_t waiter = upstream::kNoWaiter;
+  if (pool != kNoSlot) {
+    WorkerPool& wp = pools_[pool];
+    waiter = wp.pool.on_closed(snapshot_->config->gateway.pool.max_per_key);
     bump(wp.counters->open, static_cast<uint64_t>(-1));
     if (!wp.pool.live && wp.pool.open() == 0) reap_pending_ = true;
   }
   bump(counters_.backend_connections_active, static_cast<uint64_t>(-1));
   backends_.give_back(slot);
-  if (b.pool != kNoSlot) refill_pool(b.pool);
+  if (pool == kNoSlot) return;
+  // The room this connection leaves goes to the first waiter before any
+  // spare: a request is waiting for it.
+  if (waiter != upstream::kNoWaiter) end_wait(waiter, kNoSlot);
+  refill_pool(pool);
 }
 
-uint32_t Engine::take_idle(uint32_t pool_index) noexcept {
-  WorkerPool& wp = pools_[pool_index];
-  const uint32_t slot = wp.pool.take_idle();
-  if (slot == upstream::kNoConnection) return kNoSlot;
-  bump(wp.counters->idle, static_cast<uint64_t>(-1));
+void Engine::reuse_backend(uint32_t slot) noexcept {
   BackendConn& b = backends_[slot];
   b.state = BackendState::kBusy;
   b.reused = true;
-  return slot;
 }
 
 }  // namespace ringgate::proxy

@@ -180,6 +180,8 @@ TEST_F(ConfigTest, Config_AppliesDefaultsToMinimalFile) {
   EXPECT_EQ(gateway.pool.min_idle, 4u);
   EXPECT_EQ(gateway.pool.max_per_key, 1024u);
   EXPECT_EQ(gateway.pool.idle_timeout_ms, 60000u);
+  EXPECT_EQ(gateway.pool.max_waiting, 256u);
+  EXPECT_EQ(gateway.pool.wait_timeout_ms, 1000u);
   EXPECT_EQ(gateway.access_log.path, "");
   EXPECT_THAT(result.config->certificates, IsEmpty());
   EXPECT_THAT(result.config->backends, IsEmpty());
@@ -193,7 +195,8 @@ TEST_F(ConfigTest, Config_ReadsEveryTunable) {
                     "maxBodyBytes": 0, "maxConnections": 5},
          "timeouts": {"clientHeaderMs": 6, "clientIdleMs": 7, "backendConnectMs": 8,
                       "backendResponseMs": 9, "drainMs": 10},
-         "pool": {"minIdle": 0, "maxPerKey": 12, "idleTimeoutMs": 13},
+         "pool": {"minIdle": 0, "maxPerKey": 12, "idleTimeoutMs": 13, "maxWaiting": 14,
+                  "waitTimeoutMs": 15},
          "admin": {"publicHealthAndMetrics": true})");
 
   ASSERT_THAT(result.problems, IsEmpty());
@@ -212,6 +215,8 @@ TEST_F(ConfigTest, Config_ReadsEveryTunable) {
   EXPECT_EQ(gateway.pool.min_idle, 0u);
   EXPECT_EQ(gateway.pool.max_per_key, 12u);
   EXPECT_EQ(gateway.pool.idle_timeout_ms, 13u);
+  EXPECT_EQ(gateway.pool.max_waiting, 14u);
+  EXPECT_EQ(gateway.pool.wait_timeout_ms, 15u);
   EXPECT_TRUE(gateway.admin.metrics_without_token);
 }
 
@@ -379,6 +384,21 @@ TEST_F(ConfigTest, Config_RejectsValueAboveUint32) {
 
   EXPECT_THAT(result.problems, ElementsAre(ProblemAt("$.gateway.limits.maxConnections",
                                                      HasSubstr("found 4294967296"))));
+}
+
+TEST_F(ConfigTest, Config_AcceptsZeroMaxWaitingToTurnQueueingOff) {
+  LoadResult result = load_with(R"("pool": {"maxWaiting": 0})");
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  EXPECT_EQ(result.config->gateway.pool.max_waiting, 0u);
+}
+
+TEST_F(ConfigTest, Config_RejectsZeroWaitTimeoutNamingItsPath) {
+  LoadResult result = load_with(R"("pool": {"waitTimeoutMs": 0})");
+
+  EXPECT_THAT(result.problems,
+              ElementsAre(ProblemIs("$.gateway.pool.waitTimeoutMs",
+                                    "expected an integer from 1 to 4294967295, found 0")));
 }
 
 TEST_F(ConfigTest, Config_RejectsMinIdleAboveMaxPerKey) {
