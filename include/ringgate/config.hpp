@@ -63,8 +63,15 @@ struct AccessLog {
   std::string path;  // "-" = stdout, empty = off
 };
 
+// Whether TLS connections hand their record layer to the kernel.
+enum class KtlsMode : uint8_t {
+  kAuto,  // probe at start; use kTLS where the kernel has it
+  kOff,   // never: every TLS connection stays on userspace OpenSSL
+};
+
 struct Gateway {
-  uint32_t workers = 0;  // 0 = one per online CPU
+  uint32_t workers = 0;             // 0 = one per online CPU
+  KtlsMode ktls = KtlsMode::kAuto;  // read at start only
   std::vector<Listener> listeners;
   Admin admin;
   std::string state_dir;

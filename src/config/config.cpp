@@ -131,12 +131,20 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
     problems_.add("$.gateway.listeners", "required key is missing (at least one listener)");
     return;
   }
-  std::optional<ObjectReader> object = ObjectReader::open(
-      *value, "$.gateway",
-      {"workers", "listeners", "admin", "stateDir", "limits", "timeouts", "pool", "accessLog"},
-      problems_);
+  std::optional<ObjectReader> object =
+      ObjectReader::open(*value, "$.gateway",
+                         {"workers", "ktls", "listeners", "admin", "stateDir", "limits", "timeouts",
+                          "pool", "accessLog"},
+                         problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
+  std::string ktls = "auto";
+  object->read("ktls", ktls);
+  if (ktls == "off") {
+    gateway.ktls = KtlsMode::kOff;
+  } else if (ktls != "auto") {
+    problems_.add(object->path_of("ktls"), "expected \"auto\" or \"off\", found \"" + ktls + "\"");
+  }
   load_listeners(*object, gateway.listeners);
   if (std::optional<element> admin = object->find("admin")) {
     load_admin(*admin, object->path_of("admin"), gateway.admin);
