@@ -32,6 +32,13 @@ print_counters() {
   awk '{ printf "  %s %s\n", $1, $2 }' /proc/net/tls_stat
   echo "ktls counters ($1): ringgate /metrics"
   curl -s "$ADMIN/metrics" | grep -E '^ringgate_(transport_connections|ktls_)' | sed 's/^/  /'
+  print_aeads "$1"
+}
+
+print_aeads() {
+  echo "ktls counters ($1): the kernel's AEAD implementations in use"
+  awk '/^name/ { name = $3 } /^driver/ && name ~ /^(gcm\(aes\)|rfc7539\(chacha20,poly1305\))$/ {
+    printf "  %s: %s\n", name, $3 }' /proc/crypto
 }
 
 # Waits up to $2 tenths of a second for command $1 to succeed.
