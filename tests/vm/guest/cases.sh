@@ -68,7 +68,7 @@ t13-aes128 9415 TLSv1.3 HIGH TLS_AES_128_GCM_SHA256
 t13-aes256 9416 TLSv1.3 HIGH TLS_AES_256_GCM_SHA384
 t13-chacha 9417 TLSv1.3 HIGH TLS_CHACHA20_POLY1305_SHA256
 EOF
-  $PIN_OTHERS nginx -c /vm/nginx.conf || fail nginx-start "$(cat /tmp/nginx-error.log)"
+  nginx -c /vm/nginx.conf || fail nginx-start "$(cat /tmp/nginx-error.log)"
 }
 
 # start_gateway KTLS_MODE [VAR=value...]: ringgate with gateway.ktls set.
