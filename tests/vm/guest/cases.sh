@@ -309,7 +309,21 @@ case_off() {
   stop_gateway
 }
 
+# The unit tests that skip on a kernel without kTLS (tests/unit/tls).
+case_unit_tests() {
+  [ -x /vm/bin/unit_tests ] || return 0
+  out=$(/vm/bin/unit_tests --gtest_filter='KtlsKernel.*:InstallKtls.*:ClassifyControlRecord.*' 2>&1)
+  status=$?
+  ran=$(echo "$out" | grep -c '^\[       OK \] KtlsKernel\.')
+  if [ "$status" -ne 0 ] || [ "$ran" -lt 1 ]; then
+    fail unit-tests-ktls-kernel "$(echo "$out" | grep -E 'FAILED|SKIPPED|Failure' | head -5)"
+  else
+    pass unit-tests-ktls-kernel "$ran KtlsKernel test(s) ran against the kernel"
+  fi
+}
+
 run_cases() {
+  case_unit_tests
   start_backends
   if [ "$MODE" = break-key ]; then
     start_gateway auto RINGGATE_TEST_CORRUPT_KTLS_KEY=1 || return
