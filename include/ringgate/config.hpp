@@ -68,6 +68,12 @@ struct AccessLog {
   std::string path;  // "-" = stdout, empty = off
 };
 
+// Whether TLS connections hand their record layer to the kernel.
+enum class KtlsMode : uint8_t {
+  kAuto,  // probe at start; use kTLS where the kernel has it
+  kOff,   // never: every TLS connection stays on userspace OpenSSL
+};
+
 // Which CPU each worker thread runs on (gateway.cpuAffinity). kAuto pins only
 // when the gateway may assume it owns the CPUs (core/cpu_plan.hpp has the
 // rule); kNone leaves placement to the scheduler; kList pins worker i to
@@ -83,6 +89,7 @@ struct CpuAffinity {
 struct Gateway {
   uint32_t workers = 0;  // 0 = one per CPU this process may use
   CpuAffinity cpu_affinity;
+  KtlsMode ktls = KtlsMode::kAuto;  // read at start only
   std::vector<Listener> listeners;
   Admin admin;
   std::string state_dir;

@@ -138,13 +138,20 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
   }
   std::optional<ObjectReader> object =
       ObjectReader::open(*value, "$.gateway",
-                         {"workers", "cpuAffinity", "listeners", "admin", "stateDir", "limits",
-                          "timeouts", "pool", "accessLog"},
+                         {"workers", "cpuAffinity", "ktls", "listeners", "admin", "stateDir",
+                          "limits", "timeouts", "pool", "accessLog"},
                          problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
   if (std::optional<element> affinity = object->find("cpuAffinity")) {
     load_cpu_affinity(*affinity, object->path_of("cpuAffinity"), gateway.cpu_affinity);
+  }
+  std::string ktls = "auto";
+  object->read("ktls", ktls);
+  if (ktls == "off") {
+    gateway.ktls = KtlsMode::kOff;
+  } else if (ktls != "auto") {
+    problems_.add(object->path_of("ktls"), "expected \"auto\" or \"off\", found \"" + ktls + "\"");
   }
   load_listeners(*object, gateway.listeners);
   if (std::optional<element> admin = object->find("admin")) {

@@ -260,9 +260,14 @@ int Gateway::run() {
   RG_INFO("admin API on %s:%u", config_->gateway.admin.address.host.c_str(), admin.port());
   serve_console(admin);
 
-  const tls::KtlsSupport ktls = tls::probe_ktls();
-  RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
-  shared_->ktls_available = ktls.available;
+  if (config_->gateway.ktls == config::KtlsMode::kOff) {
+    RG_INFO("kTLS: off (gateway.ktls is \"off\"): every TLS connection stays on userspace TLS");
+    shared_->ktls_available = false;
+  } else {
+    const tls::KtlsSupport ktls = tls::probe_ktls();
+    RG_INFO("kTLS: %s (%s)", ktls.available ? "available" : "unavailable", ktls.detail.c_str());
+    shared_->ktls_available = ktls.available;
+  }
 
   for (uint32_t w = 0; w < workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, *shared_, cpu_plan.cpus[w]));

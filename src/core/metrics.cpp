@@ -152,6 +152,19 @@ std::string Metrics::render() const {
        sum(&WorkerCounters::transport_userspace_tls));
   line(out, "ringgate_transport_connections_total", "mode=\"ktls\"",
        sum(&WorkerCounters::transport_kernel_tls));
+  help(out, "ringgate_ktls_connections_closed_total", "counter",
+       "kTLS connections closed on a record the kernel cannot carry on from: a KeyUpdate "
+       "(kernel TLS cannot rekey), a fatal alert or an unexpected record.");
+  line(out, "ringgate_ktls_connections_closed_total", "reason=\"key_update\"",
+       sum(&WorkerCounters::ktls_closed_key_update));
+  line(out, "ringgate_ktls_connections_closed_total", "reason=\"bad_record\"",
+       sum(&WorkerCounters::ktls_closed_bad_record));
+  help(out, "ringgate_ktls_session_tickets_total", "counter",
+       "TLS 1.3 session tickets that arrived on a kTLS socket (read and set aside).");
+  line(out, "ringgate_ktls_session_tickets_total", "", sum(&WorkerCounters::ktls_session_tickets));
+  help(out, "ringgate_ktls_close_notify_total", "counter",
+       "close_notify alerts that arrived on a kTLS socket.");
+  line(out, "ringgate_ktls_close_notify_total", "", sum(&WorkerCounters::ktls_close_notify));
 
   help(out, "ringgate_access_log_lines_total", "counter",
        "Access-log lines handed to the log writer.");

@@ -67,6 +67,10 @@ struct WorkerCounters {
   Counter transport_plain{0};
   Counter transport_userspace_tls{0};
   Counter transport_kernel_tls{0};
+  Counter ktls_closed_key_update{0};
+  Counter ktls_closed_bad_record{0};
+  Counter ktls_session_tickets{0};
+  Counter ktls_close_notify{0};
   Counter access_log_lines{0};      // queued for the writer
   Counter access_log_dropped{0};    // the worker's buffer was full
   Counter error_log_dropped{0};     // the worker's buffer was full

@@ -183,12 +183,26 @@ tls::ControlRecordAction Engine::read_control_record(int fd, const char* who) no
   int type = -1;
   const ssize_t n = tls::recv_record_type(fd, record, sizeof record, type, MSG_DONTWAIT);
   if (n == -EAGAIN) return tls::ControlRecordAction::kIgnore;
-  if (n < 0) return tls::ControlRecordAction::kError;
+  if (n < 0) {
+    bump(counters_.ktls_closed_bad_record);
+    log_.warn("kTLS: %s: reading a non-data record failed: %s", who,
+              std::strerror(static_cast<int>(-n)));
+    return tls::ControlRecordAction::kError;
+  }
   const tls::ControlRecordVerdict verdict =
       tls::classify_control_record(type, record, static_cast<size_t>(n));
+  if (verdict.action == tls::ControlRecordAction::kIgnore && type == tls::kRecordHandshake) {
+    bump(counters_.ktls_session_tickets);
+  } else if (verdict.action == tls::ControlRecordAction::kClosed) {
+    bump(counters_.ktls_close_notify);
+  }
   if (verdict.action == tls::ControlRecordAction::kError) {
-    log_.warn("kTLS: %s: %s", who,
-              verdict.reason != nullptr ? verdict.reason : "unexpected record");
+    bump(verdict.key_update ? counters_.ktls_closed_key_update : counters_.ktls_closed_bad_record);
+    // The first two bytes name an alert (level, description) or a
+    // handshake message (its type).
+    log_.warn("kTLS: %s: %s (record type %d, %zd bytes: %02x %02x)", who,
+              verdict.reason != nullptr ? verdict.reason : "unexpected record", type, n,
+              n > 0 ? record[0] : 0, n > 1 ? record[1] : 0);
   }
   return verdict.action;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -34,10 +35,48 @@ bool attach_ulp(int fd, std::string& error) {
   return false;
 }
 
+// Test-only switches, read from the environment once (the first hand-over or
+// the probe at start). They exist so the kTLS tests in tests/vm can prove they
+// would notice a broken hand-over; never set them in production.
+//   RINGGATE_TEST_CORRUPT_KTLS_KEY=1  flips one byte of every key handed to
+//     the kernel: the peer must then reject our records and we theirs.
+//   RINGGATE_TEST_FAIL_KTLS_RX=1      hands TLS_RX a truncated struct, which
+//     the kernel refuses (EINVAL): the connection must stay on userspace TLS.
+struct TestSwitches {
+  bool corrupt_key = false;
+  bool fail_rx = false;
+};
+
+bool env_on(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && std::strcmp(value, "1") == 0;
+}
+
+const TestSwitches& test_switches() {
+  static const TestSwitches switches{env_on("RINGGATE_TEST_CORRUPT_KTLS_KEY"),
+                                     env_on("RINGGATE_TEST_FAIL_KTLS_RX")};
+  return switches;
+}
+
+unsigned char* key_of(KtlsCryptoInfo& info, KtlsCipher cipher) noexcept {
+  switch (cipher) {
+    case KtlsCipher::kAesGcm128:
+      return info.info.aes_gcm_128.key;
+    case KtlsCipher::kAesGcm256:
+      return info.info.aes_gcm_256.key;
+    case KtlsCipher::kChaCha20Poly1305:
+      break;
+  }
+  return info.info.chacha20_poly1305.key;
+}
+
 bool install_direction(int fd, int direction, const KtlsParams& params, std::string& error) {
   if (!attach_ulp(fd, error)) return false;
   KtlsCryptoInfo info;
   make_crypto_info(params, direction == TLS_TX ? params.tx : params.rx, info);
+  const TestSwitches& test = test_switches();
+  if (test.corrupt_key) key_of(info, params.cipher)[0] ^= 0x01;
+  if (test.fail_rx && direction == TLS_RX) info.size -= 1;
   if (setsockopt(fd, SOL_TLS, direction, &info.info, info.size) != 0) {
     // EINVAL: the kernel lacks this cipher or version; ENOPROTOOPT: no RX
     // support (kernels before 4.17).
@@ -71,6 +110,7 @@ void fill_gcm(Info& info, uint16_t version, uint16_t cipher_type,
 }  // namespace
 
 KtlsSupport probe_ktls() {
+  test_switches();
   KtlsSupport support;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -139,9 +179,13 @@ bool install_ktls_rx(int fd, const KtlsParams& params, std::string& error) {
 }
 
 bool install_ktls(int fd, const KtlsParams& params, std::string& error, KtlsInstalled* installed) {
+  // RX first: it is the direction a kernel may refuse (no RX support, a
+  // cipher it only has for TX), and a socket with the ULP attached but no
+  // keys installed still carries bytes untouched, so a refusal here leaves
+  // the connection whole on userspace TLS.
   KtlsInstalled result;
-  result.tx = install_ktls_tx(fd, params, error);
-  if (result.tx) result.rx = install_ktls_rx(fd, params, error);
+  result.rx = install_ktls_rx(fd, params, error);
+  if (result.rx) result.tx = install_ktls_tx(fd, params, error);
   if (installed != nullptr) *installed = result;
   return result.tx && result.rx;
 }
@@ -199,7 +243,7 @@ ControlRecordVerdict classify_control_record(int record_type, const unsigned cha
         const size_t body = size_t{data[at + 1]} << 16 | size_t{data[at + 2]} << 8 | data[at + 3];
         if (type == kHandshakeKeyUpdate) {
           return {ControlRecordAction::kError,
-                  "peer sent a TLS KeyUpdate, which kernel TLS cannot follow"};
+                  "peer sent a TLS KeyUpdate, which kernel TLS cannot follow", true};
         }
         if (type != kHandshakeNewSessionTicket) {
           return {ControlRecordAction::kError, "unexpected post-handshake TLS message"};

@@ -98,8 +98,12 @@ struct KtlsInstalled {
   bool tx = false;
   bool rx = false;
 };
-// TX, then RX. True when both are in the kernel; otherwise `installed` (when
-// given) says which one is, and `error` why the other is not.
+// RX, then TX (a refused RX leaves the socket whole for userspace TLS). True
+// when both are in the kernel; otherwise `installed` (when given) says which
+// one is, and `error` why the other is not.
+// Test-only: RINGGATE_TEST_CORRUPT_KTLS_KEY=1 in the environment flips a key
+// byte before every install, RINGGATE_TEST_FAIL_KTLS_RX=1 makes the kernel
+// refuse every TLS_RX (see ktls.cpp); tests/vm/run uses them.
 bool install_ktls(int fd, const KtlsParams& params, std::string& error,
                   KtlsInstalled* installed = nullptr);
 
@@ -139,6 +143,7 @@ enum class ControlRecordAction : uint8_t {
 struct ControlRecordVerdict {
   ControlRecordAction action = ControlRecordAction::kError;
   const char* reason = nullptr;  // static text for logs
+  bool key_update = false;       // kError because of a KeyUpdate
 };
 ControlRecordVerdict classify_control_record(int record_type, const unsigned char* data,
                                              size_t len) noexcept;

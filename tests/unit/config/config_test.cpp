@@ -227,8 +227,26 @@ TEST_F(ConfigTest, Config_RejectsUnknownKeyWithPath) {
   EXPECT_THAT(result.problems,
               ElementsAre(ProblemIs("$.gateway.limts",
                                     "unknown key (expected one of: workers, cpuAffinity, "
-                                    "listeners, admin, stateDir, limits, timeouts, pool, "
+                                    "ktls, listeners, admin, stateDir, limits, timeouts, pool, "
                                     "accessLog)")));
+}
+
+TEST_F(ConfigTest, Config_KtlsIsAutoUnlessTurnedOff) {
+  LoadResult absent = load_with("");
+  LoadResult off = load_with(R"("ktls": "off")");
+
+  ASSERT_NE(absent.config, nullptr);
+  ASSERT_NE(off.config, nullptr);
+  EXPECT_EQ(absent.config->gateway.ktls, KtlsMode::kAuto);
+  EXPECT_EQ(off.config->gateway.ktls, KtlsMode::kOff);
+}
+
+TEST_F(ConfigTest, Config_RejectsAnUnknownKtlsMode) {
+  LoadResult result = load_with(R"("ktls": "on")");
+
+  EXPECT_THAT(
+      result.problems,
+      ElementsAre(ProblemIs("$.gateway.ktls", "expected \"auto\" or \"off\", found \"on\"")));
 }
 
 TEST_F(ConfigTest, Config_RejectsUnknownTopLevelKey) {

@@ -28,5 +28,21 @@ TEST(Metrics, PoolCountersComeBackWhenTheKeyReturns) {
   EXPECT_NE(metrics.render().find("key=\"k\""), std::string::npos);
 }
 
+TEST(Metrics, KtlsRecordCountersAreSummedOverWorkers) {
+  Metrics metrics(2);
+  bump(metrics.worker(0).ktls_closed_key_update);
+  bump(metrics.worker(1).ktls_closed_key_update);
+  bump(metrics.worker(1).ktls_closed_bad_record);
+  bump(metrics.worker(0).ktls_session_tickets);
+  bump(metrics.worker(1).ktls_close_notify);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("ringgate_ktls_connections_closed_total{reason=\"key_update\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("ringgate_ktls_connections_closed_total{reason=\"bad_record\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("ringgate_ktls_session_tickets_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("ringgate_ktls_close_notify_total 1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ringgate::core

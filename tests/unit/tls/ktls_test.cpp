@@ -421,6 +421,15 @@ TEST(ClassifyControlRecord, SessionTicketsAreIgnoredAndKeyUpdatesFail) {
             ControlRecordAction::kError);
 }
 
+TEST(ClassifyControlRecord, OnlyAKeyUpdateIsFlaggedAsOne) {
+  const unsigned char key_update[] = {24, 0, 0, 1, 0};
+  const unsigned char finished[] = {20, 0, 0, 0};
+  const unsigned char fatal[] = {2, 40};
+  EXPECT_TRUE(classify_control_record(kRecordHandshake, key_update, sizeof key_update).key_update);
+  EXPECT_FALSE(classify_control_record(kRecordHandshake, finished, sizeof finished).key_update);
+  EXPECT_FALSE(classify_control_record(kRecordAlert, fatal, sizeof fatal).key_update);
+}
+
 // Loopback TCP through the real kernel: client TX and RX in the kernel,
 // server in OpenSSL. Needs CONFIG_TLS (see DESIGN §9 for a qemu kernel).
 TEST(KtlsKernel, LoopbackConnectionCarriesDataThroughTheKernel) {
