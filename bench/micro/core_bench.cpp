@@ -20,7 +20,8 @@ void BM_UserDataRoundTrip(benchmark::State& state) {
   uint32_t slot = 0;
   uint64_t sum = 0;
   for (auto _ : state) {
-    const uint64_t packed = encode_user_data(Op::kBackendRecv, slot++ & kMaxSlot, slot);
+    const uint64_t packed = encode_user_data(Op::kBackendRecv, slot & kMaxSlot, slot);
+    ++slot;
     const UserData ud = decode_user_data(packed);
     sum += ud.slot + ud.generation;
     benchmark::DoNotOptimize(sum);
