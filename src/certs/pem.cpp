@@ -30,7 +30,7 @@ UniqueBio reader(std::string_view pem) {
   return UniqueBio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-PfxResult unreadable(std::string what) {
+PfxResult unreadable(const std::string& what) {
   ERR_clear_error();
   PfxResult result;
   result.error = PfxError::kNotPfx;
