@@ -31,7 +31,7 @@ json json_content(const json& schema) { return {{"application/json", {{"schema",
 
 json object_schema(json properties, const std::vector<std::string>& required) {
   json s = {{"type", "object"}, {"properties", std::move(properties)}};
-  if (!required.empty()) s["required"] = std::move(required);
+  if (!required.empty()) s["required"] = required;
   return s;
 }
 
