@@ -29,9 +29,9 @@ json schema_ref(std::string_view name) { return ref("schemas", name); }
 
 json json_content(const json& schema) { return {{"application/json", {{"schema", schema}}}}; }
 
-json object_schema(json properties, std::vector<std::string> required) {
+json object_schema(json properties, const std::vector<std::string>& required) {
   json s = {{"type", "object"}, {"properties", std::move(properties)}};
-  if (!required.empty()) s["required"] = std::move(required);
+  if (!required.empty()) s["required"] = required;
   return s;
 }
 
@@ -372,8 +372,8 @@ json document() {
 }  // namespace
 
 const std::string& openapi_document() {
-  static const std::string text = document().dump();
-  return text;
+  static const std::string kText = document().dump();
+  return kText;
 }
 
 }  // namespace ringgate::admin

@@ -97,7 +97,7 @@ AdminResponse bad_id(const std::string& id) {
                         {{"name", invalid_resource_id_message(id)}});
 }
 
-AdminResponse invalid_body(std::vector<ErrorDetail> details) {
+AdminResponse invalid_body(const std::vector<ErrorDetail>& details) {
   return error_response(400, "ValidationError", "One or more fields contain incorrect values",
                         details);
 }
@@ -279,6 +279,7 @@ AdminResponse Resources::changed(const core::ManagedState::Change& change, int s
   }
   if (!change.ok()) {
     std::vector<ErrorDetail> details;
+    details.reserve(change.problems.size());
     for (const config::Problem& p : change.problems) {
       details.push_back({route.target(p.path), p.message});
     }
@@ -394,7 +395,7 @@ AdminResponse Resources::put_backend(const std::string& id, const AdminRequest& 
   if (!precondition_holds(request, tag_of(current))) return precondition_failed(tag_of(current));
   std::vector<ErrorDetail> details;
   std::optional<config::Backend> backend = read_backend_body(request.body, details);
-  if (!backend) return invalid_body(std::move(details));
+  if (!backend) return invalid_body(details);
   const bool created = existing == next.backends.end();
   const std::string entity = dump(backend_entity(id, *backend));
   next.backends[id] = std::move(*backend);
@@ -442,7 +443,7 @@ AdminResponse Resources::put_api(const std::string& id, const AdminRequest& requ
   if (!precondition_holds(request, tag_of(current))) return precondition_failed(tag_of(current));
   std::vector<ErrorDetail> details;
   std::optional<config::Api> api = read_api_body(request.body, details);
-  if (!api) return invalid_body(std::move(details));
+  if (!api) return invalid_body(details);
   const bool created = existing == next.apis.end();
   // The policy is an entity of its own: replacing the API keeps it.
   if (!created) api->policy = existing->second.policy;
@@ -485,7 +486,7 @@ AdminResponse Resources::put_policy(const std::string& id, const AdminRequest& r
   if (!precondition_holds(request, tag_of(current))) return precondition_failed(tag_of(current));
   std::vector<ErrorDetail> details;
   std::optional<std::string> xml = read_policy_body(request.body, details);
-  if (!xml) return invalid_body(std::move(details));
+  if (!xml) return invalid_body(details);
   const bool created = api->second.policy.empty();
   const std::string entity = dump(policy_entity(id, *xml));
   api->second.policy = std::move(*xml);

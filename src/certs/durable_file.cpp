@@ -120,7 +120,8 @@ bool write_file_atomically(const std::string& directory, const std::string& name
   // Data first, then the rename: otherwise a crash could leave the new name
   // pointing at a file whose blocks never reached the disk.
   if (::fsync(fd.get()) != 0) return fail("sync", errno);
-  if ((code = fd.close_now()) != 0) return fail("close", code);
+  code = fd.close_now();
+  if (code != 0) return fail("close", code);
   if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return fail("rename onto", errno);
   return sync_directory(directory, error);
 }

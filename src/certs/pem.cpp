@@ -30,7 +30,7 @@ UniqueBio reader(std::string_view pem) {
   return UniqueBio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-PfxResult unreadable(std::string what) {
+PfxResult unreadable(const std::string& what) {
   ERR_clear_error();
   PfxResult result;
   result.error = PfxError::kNotPfx;
@@ -89,7 +89,7 @@ PfxResult decode_pem(std::string_view pem) {
     if (!leaf) {
       leaf = std::move(next);
     } else if (sk_X509_push(chain.get(), next.get()) > 0) {
-      next.release();  // the stack owns it now
+      next.release();  // NOLINT(bugprone-unused-return-value): the stack owns it now
     } else {
       return unreadable("contents");
     }

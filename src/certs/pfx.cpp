@@ -272,7 +272,7 @@ bool read_bags(const STACK_OF(PKCS12_SAFEBAG) * bags, PasswordForm password, int
           if (!certificate || sk_X509_push(contents.certificates.get(), certificate.get()) <= 0) {
             return false;
           }
-          certificate.release();  // the stack owns it now
+          certificate.release();  // NOLINT(bugprone-unused-return-value): the stack owns it now
         }
         break;
       case NID_safeContentsBag:
@@ -471,9 +471,9 @@ LoadedCertificate::LoadedCertificate(UniqueKey key, UniqueX509 certificate, Uniq
 bool ensure_providers(std::string& error) {
   // A function-local static is initialised exactly once, even when several
   // threads arrive together.
-  static const Providers providers;
-  if (!providers.ok()) error = providers.error();
-  return providers.ok();
+  static const Providers kProviders;
+  if (!kProviders.ok()) error = kProviders.error();
+  return kProviders.ok();
 }
 
 CertificateInfo describe_certificate(X509* certificate) {

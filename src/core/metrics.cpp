@@ -183,7 +183,7 @@ std::string Metrics::render() const {
   help(out, "ringgate_requests_total", "counter", "Requests answered, by API and status class.");
   line(out, "ringgate_requests_total", "api=\"\",class=\"all\"",
        sum(&WorkerCounters::requests_total));
-  static const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  static constexpr const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (const auto& [api, slots] : apis_) {
     for (size_t cls = 0; cls < 6; ++cls) {
       uint64_t total = 0;

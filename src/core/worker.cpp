@@ -22,12 +22,6 @@ constexpr uint32_t kRecvBuffers = 256;
 constexpr uint32_t kRecvBufferSize = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
 constexpr uint32_t kAcceptPauseMs = 100;
-// Batched wake-ups (Ring::submit_and_wait_batch): a turn that handled at
-// least kBatchFrom completions makes the next wait for as many (at most
-// kBatchMax), but never longer than kBatchWaitUs past the first.
-constexpr unsigned kBatchFrom = 4;
-constexpr unsigned kBatchMax = 64;
-constexpr unsigned kBatchWaitUs = 25;
 
 uint64_t monotonic_ms() {
   timespec ts{};
@@ -115,15 +109,12 @@ void Worker::loop() noexcept {
       if (!wake_posted_ && (wait < 0 || wait > 100)) wait = 100;
     }
     wait = log_.bound_wait_ms(wait);
-    ring_.submit_and_wait_batch(batch_, kBatchWaitUs, static_cast<int>(wait));
+    ring_.submit_and_wait(static_cast<int>(wait));
     const unsigned cqes = ring_.drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
     now_ms_ = monotonic_ms();
     timers_.advance(now_ms_, [this](TimerNode& node) { fire(node); });
     log_.tick(now_ms_);
     after_turn();
-    // Under load, wait a little for several completions instead of waking
-    // for each; an idle or lightly loaded worker wakes for the first.
-    batch_ = cqes >= kBatchFrom ? std::min(cqes, kBatchMax) : 1;
     bump(counters_.loop_turns);
     bump(counters_.loop_cqes, cqes);
     bump(counters_.ring_enters, ring_.enters() - enters_reported_);

@@ -79,9 +79,7 @@ class Worker : private proxy::Engine {
   std::promise<std::string> started_;
   uint64_t snapshot_generation_ = 0;
   uint64_t drain_deadline_ms_ = 0;
-  uint64_t enters_reported_ = 0;
-  unsigned batch_ =
-      1;  // completions the next wait asks for  // ring_.enters() already added to the metrics
+  uint64_t enters_reported_ = 0;  // ring_.enters() already added to the metrics
 };
 
 }  // namespace ringgate::core

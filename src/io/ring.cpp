@@ -23,7 +23,6 @@ bool Ring::init(unsigned entries, std::string& error) {
     ret = io_uring_queue_init_params(entries, &ring_, &params);
     if (ret == 0) {
       initialised_ = true;
-      min_timeout_ = (params.features & IORING_FEAT_MIN_TIMEOUT) != 0;
       // Every io_uring_enter then skips the file-table lookup of the ring's
       // own descriptor; a kernel without it simply keeps the lookup.
       (void)io_uring_register_ring_fd(&ring_);
@@ -155,20 +154,6 @@ int Ring::submit_and_wait(int timeout_ms) noexcept {
   ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
   io_uring_cqe* cqe = nullptr;
   return io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-}
-
-int Ring::submit_and_wait_batch(unsigned batch, unsigned min_wait_us, int timeout_ms) noexcept {
-  if (!min_timeout_ || batch <= 1) return submit_and_wait(timeout_ms);
-  ++enters_;
-  __kernel_timespec ts{};
-  __kernel_timespec* limit = nullptr;
-  if (timeout_ms >= 0) {
-    ts.tv_sec = timeout_ms / 1000;
-    ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
-    limit = &ts;
-  }
-  io_uring_cqe* cqe = nullptr;
-  return io_uring_submit_and_wait_min_timeout(&ring_, &cqe, batch, limit, min_wait_us, nullptr);
 }
 
 BufferRing::~BufferRing() {

@@ -82,11 +82,6 @@ class Ring {
   // `timeout_ms` (negative = no limit). Returns the io_uring result (>= 0 or
   // -errno; -ETIME and -EINTR are normal).
   int submit_and_wait(int timeout_ms) noexcept;
-  // Batched wake-ups: waits for one completion, then up to `min_wait_us`
-  // longer for `batch` of them (io_uring's min-timeout wait, kernel 6.12);
-  // never past `timeout_ms` (negative = no limit). Without kernel support,
-  // or with batch <= 1, it is submit_and_wait.
-  int submit_and_wait_batch(unsigned batch, unsigned min_wait_us, int timeout_ms) noexcept;
   int submit() noexcept {
     ++enters_;
     return io_uring_submit(&ring_);
@@ -117,7 +112,6 @@ class Ring {
   io_uring ring_{};
   bool initialised_ = false;
   uint64_t enters_ = 0;
-  bool min_timeout_ = false;  // IORING_FEAT_MIN_TIMEOUT
   bool fake_ = false;
   unsigned fake_capacity_ = 0;
   unsigned refuse_ = 0;

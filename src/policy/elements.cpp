@@ -121,9 +121,8 @@ std::optional<SetHeader> Parser::parse_set_header(const pugi::xml_node& node,
   if (!attrs.has("name")) {
     report(where, "attribute 'name' is required");
     ok = false;
-  } else if (auto name = attrs.value("name"); !name) {
-    ok = false;
-  } else if (!check_header_name(*name, attribute_path(where, "name"))) {
+  } else if (auto name = attrs.value("name");
+             !name || !check_header_name(*name, attribute_path(where, "name"))) {
     ok = false;
   } else {
     header.name = std::string(*name);

@@ -24,13 +24,13 @@ constexpr ClientPolicy kPolicies[2][2] = {{{false, false}, {false, true}},
                                           {{true, false}, {true, true}}};
 
 int hooks_index() noexcept {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+  static const int kIndex = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return kIndex;
 }
 
 int policy_index() noexcept {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+  static const int kIndex = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return kIndex;
 }
 
 const ClientPolicy* policy_of(const SSL_CTX* ctx) noexcept {

@@ -115,12 +115,12 @@ class AccessLog : public ::testing::Test {
     if (!NginxBackend::available()) GTEST_SKIP() << "nginx or its echo module missing";
     nginx_ = std::make_unique<NginxBackend>();
     dead_port_ = free_port();
-    GatewayOptions o;
+    GatewayConfig o;
     o.apis = {{"orders", "orders", nginx_->origin() + "/api"},
               {"down", "down", "http://127.0.0.1:" + std::to_string(dead_port_) + "/api"}};
     o.timeouts = {{"backendConnectMs", 1000}};
     o.access_log_path = log_path();
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   std::string log_path() const { return logs_.file("access.log"); }
@@ -137,7 +137,7 @@ class AccessLog : public ::testing::Test {
   TempDir logs_;
   std::unique_ptr<NginxBackend> nginx_;
   uint16_t dead_port_ = 0;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(AccessLog, EveryRequestGetsExactlyOneLine) {
@@ -274,9 +274,9 @@ TEST_F(AccessLog, Sigusr1AfterARenameSendsNewLinesToANewFile) {
 TEST(ErrorLog, DeadBackendUnderFullLoadLogsAHandfulOfLines) {
   if (!is_executable("/usr/bin/wrk")) GTEST_SKIP() << "wrk missing";
   const uint16_t dead_port = free_port();
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"down", "down", "http://127.0.0.1:" + std::to_string(dead_port) + "/api"}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   TempDir dir;
   Process wrk({"/usr/bin/wrk", "-t1", "-c16", "-d2s", gateway.url("/down/x")}, dir.path(), "wrk");

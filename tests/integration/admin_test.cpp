@@ -22,9 +22,9 @@ class Admin : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_ = std::make_unique<ScriptedBackend>(ScriptedBackend::Mode::kAnswer);
-    GatewayOptions o;
+    GatewayConfig o;
     o.apis = {{"api", "api", backend_->origin() + "/api"}};
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   HttpResponse admin_get(const std::string& path, const std::vector<std::string>& headers) {
@@ -41,7 +41,7 @@ class Admin : public ::testing::Test {
   std::string bearer() const { return "Authorization: Bearer " + gateway_->admin_token(); }
 
   std::unique_ptr<ScriptedBackend> backend_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(Admin, HealthzWithTokenIs200) { EXPECT_EQ(admin_get("/healthz", {bearer()}).status, 200); }
@@ -186,8 +186,8 @@ TEST_F(Admin, SixtyFifthConnectionIsAnsweredBusyAndServiceResumesAfter) {
 TEST_F(Admin, SecondInstanceOnTheSameAdminPortFailsNamingTheAddress) {
   TempDir dir;
   write_file(dir.file("admin.token"), "other-token\n", 0600);
-  write_file(dir.file("ringgate.json"), gateway_config_json(GatewayOptions{}, free_port(),
-                                                            gateway_->admin_port(), "admin.token"));
+  write_file(dir.file("ringgate.json"),
+             gateway_config_json(GatewayConfig{}, 0, gateway_->admin_port(), "admin.token"));
   CommandResult r =
       run_command({ringgate_binary(), "--config", dir.file("ringgate.json")}, Millis(15000));
   ASSERT_TRUE(r.exit_code) << "a second ringgate kept running on a taken admin port";

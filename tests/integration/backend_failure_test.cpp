@@ -19,10 +19,10 @@ bool looks_like_json_object(const std::string& body) {
 TEST(BackendFailure, BackendDownIs502WithinConnectTimeout) {
   constexpr uint64_t kConnectMs = 1000;
   uint16_t dead_port = free_port();  // nothing listens there
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"down", "down", "http://127.0.0.1:" + std::to_string(dead_port) + "/api"}};
   o.timeouts = {{"backendConnectMs", kConnectMs}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   RawClient c(gateway.port());
   auto start = Clock::now();
@@ -38,10 +38,10 @@ TEST(BackendFailure, BackendDownIs502WithinConnectTimeout) {
 TEST(BackendFailure, BackendThatNeverAnswersIs504) {
   constexpr uint64_t kResponseMs = 500;
   ScriptedBackend backend(ScriptedBackend::Mode::kNeverAnswer);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"silent", "silent", backend.origin() + "/api"}};
   o.timeouts = {{"backendResponseMs", kResponseMs}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   RawClient c(gateway.port());
   auto start = Clock::now();
@@ -58,12 +58,12 @@ TEST(BackendFailure, BackendThatNeverAnswersIs504) {
 
 TEST(BackendFailure, ReusedConnectionClosedByBackendIsRetried) {
   ScriptedBackend backend(ScriptedBackend::Mode::kCloseOnSecondRequest);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"flaky", "flaky", backend.origin() + "/api"}};
   // No pre-opened connections: the second request must go over the connection
   // the first one used, which the backend then drops.
   o.pool = {{"minIdle", 0}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   RawClient c(gateway.port());
   for (int i = 1; i <= 3; ++i) {
@@ -85,11 +85,11 @@ TEST(BackendFailure, FailedTlsHandshakesBackThePoolOff) {
   // without a back-off the pool would reconnect as fast as the loop turns.
   ScriptedBackend backend(ScriptedBackend::Mode::kCloseAtOnce);
   const std::string origin = "https://127.0.0.1:" + std::to_string(backend.port());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.backends = {{"be", origin, false, false, ""}};
   o.apis = {{"a", "a", origin + "/api", ""}};
   o.pool = {{"minIdle", 4}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   std::this_thread::sleep_for(Millis(5000));
   const std::optional<double> connects = gateway.metric("ringgate_pool_connects_total");
@@ -106,10 +106,10 @@ TEST(BackendFailure, PlainBackendThatClosesAtOnceBacksThePoolOff) {
   // The TCP connect succeeds, so only the close before any request tells
   // the pool that this backend is of no use.
   ScriptedBackend backend(ScriptedBackend::Mode::kCloseAtOnce);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"a", "a", backend.origin() + "/api", ""}};
   o.pool = {{"minIdle", 4}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   std::this_thread::sleep_for(Millis(5000));
   const std::optional<double> connects = gateway.metric("ringgate_pool_connects_total");

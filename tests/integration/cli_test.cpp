@@ -39,11 +39,11 @@ TEST(Cli, CheckConfigAcceptsValidFile) {
   TempDir dir;
   write_file(dir.file("admin.token"), "secret\n", 0600);
   ::mkdir(dir.file("state").c_str(), 0700);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"orders", "orders", "http://127.0.0.1:9/api"}};
   o.limits = {{"maxHeaderBytes", 8192}};
   o.timeouts = {{"clientHeaderMs", 1000}};
-  write_file(dir.file("ok.json"), gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  write_file(dir.file("ok.json"), gateway_config_json(o, 0, free_port(), "admin.token"));
   CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("ok.json")});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
@@ -100,11 +100,10 @@ TEST(Cli, ConfigRefusesAStateDirWritableByOthers) {
   const std::string state = dir.file("state");
   ASSERT_EQ(::mkdir(state.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(state.c_str(), 0777), 0);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"orders", "orders", "http://127.0.0.1:9/api"}};
   write_file(dir.file("admin.token"), "secret\n", 0600);
-  write_file(dir.file("ringgate.json"),
-             gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  write_file(dir.file("ringgate.json"), gateway_config_json(o, 0, free_port(), "admin.token"));
   CommandResult r =
       run_command({ringgate_binary(), "--config", dir.file("ringgate.json")}, Millis(10000));
   ASSERT_TRUE(r.exit_code) << "ringgate started with a world-writable stateDir";

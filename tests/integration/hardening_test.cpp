@@ -29,10 +29,10 @@ int probe_status(uint16_t port) {
 // same wheel buckets and cancel one another from inside timer callbacks.
 TEST(Hardening, TimeoutsFiringTogetherDoNotCrashTheWorker) {
   ScriptedBackend backend(ScriptedBackend::Mode::kNeverAnswer);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"silent", "silent", backend.origin() + "/api"}};
   o.timeouts = {{"clientIdleMs", 400}, {"backendResponseMs", 400}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   constexpr int kClients = 80;
   std::vector<std::thread> clients;
@@ -65,9 +65,9 @@ class PathEscape : public ::testing::Test {
   void SetUp() override {
     if (!NginxBackend::available()) GTEST_SKIP() << "nginx with the echo module is not installed";
     backend_ = std::make_unique<NginxBackend>();
-    GatewayOptions o;
+    GatewayConfig o;
     o.apis = {{"echo", "echo", backend_->origin() + "/api"}};
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   // Sends `target` as it is (no client-side normalisation) and returns the
@@ -84,7 +84,7 @@ class PathEscape : public ::testing::Test {
   }
 
   std::unique_ptr<NginxBackend> backend_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(PathEscape, DotSegmentsInsideTheApiAreResolvedBeforeForwarding) {
@@ -126,9 +126,9 @@ class ListenerReload : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
-    TlsGatewayOptions o;
+    GatewayConfig o;
     o.certificates = {{"edge", TestPki::shared().edge_a_pfx}};
-    gateway_ = std::make_unique<TlsGateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
     plain_port_ = gateway_->port();
     config_ = read_file(gateway_->config_path());
   }
@@ -136,8 +136,7 @@ class ListenerReload : public ::testing::Test {
   // Rewrites the config's listener list to `listeners_json` and reloads;
   // waits until the reload counted as done.
   void reload_with(const std::string& listeners_json) {
-    const std::string from =
-        "\"listeners\": [{\"address\": \"127.0.0.1:" + std::to_string(plain_port_) + "\"}]";
+    const std::string from = "\"listeners\": [" + plain_listener() + "]";
     const size_t at = config_.find(from);
     ASSERT_NE(at, std::string::npos) << config_;
     std::string next = config_;
@@ -151,10 +150,14 @@ class ListenerReload : public ::testing::Test {
         << tail(gateway_->process().stderr_text());
   }
 
-  static std::string listener(uint16_t port, bool tls) {
-    std::string json = "{\"address\": \"127.0.0.1:" + std::to_string(port) + "\"";
-    if (tls) json += ", \"tls\": {\"certificateId\": \"edge\"}";
-    return json + "}";
+  // The first listener as the config names it: kept by a reload that names it the same.
+  static std::string plain_listener() {
+    return "{\"address\": \"" + std::string(GatewayUnderTest::kListenAddress) + "\"}";
+  }
+
+  static std::string tls_listener(uint16_t port) {
+    return "{\"address\": \"127.0.0.1:" + std::to_string(port) +
+           "\", \"tls\": {\"certificateId\": \"edge\"}}";
   }
 
   static std::string listener_list(const std::vector<std::string>& listeners) {
@@ -176,24 +179,24 @@ class ListenerReload : public ::testing::Test {
     return r.exit_code == 0 ? std::atoi(r.out.c_str()) : 0;
   }
 
-  std::unique_ptr<TlsGateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
   uint16_t plain_port_ = 0;
   std::string config_;
 };
 
 TEST_F(ListenerReload, AddedListenerOpensWithItsOwnTlsSetting) {
   const uint16_t tls_port = free_port();
-  reload_with(listener_list({listener(plain_port_, false), listener(tls_port, true)}));
+  reload_with(listener_list({plain_listener(), tls_listener(tls_port)}));
   EXPECT_EQ(https_status(tls_port), 404);
   EXPECT_EQ(probe_status(plain_port_), 404);
 }
 
 TEST_F(ListenerReload, ListenerKeepsItsTlsWhenAnotherBeforeItIsRemoved) {
   const uint16_t tls_port = free_port();
-  reload_with(listener_list({listener(plain_port_, false), listener(tls_port, true)}));
+  reload_with(listener_list({plain_listener(), tls_listener(tls_port)}));
   ASSERT_EQ(https_status(tls_port), 404);
   // The TLS listener moves from the second place to the first.
-  reload_with(listener_list({listener(tls_port, true)}));
+  reload_with(listener_list({tls_listener(tls_port)}));
   EXPECT_EQ(https_status(tls_port), 404);
   EXPECT_TRUE(eventually([&] { return !port_accepts(plain_port_); }, Millis(3000)))
       << "the removed listener still accepts";
@@ -204,37 +207,25 @@ TEST_F(ListenerReload, ListenerKeepsItsTlsWhenAnotherBeforeItIsRemoved) {
 
 TEST(DescriptorExhaustion, AcceptingPausesAndResumesWithoutSpinning) {
   if (!is_executable("/usr/bin/prlimit")) GTEST_SKIP() << "prlimit (util-linux) is not installed";
-  TempDir dir;
-  const uint16_t port = free_port();
-  const uint16_t admin_port = free_port();
-  write_file(dir.file("admin.token"), "secret-token\n", 0600);
-  GatewayOptions o;
+  GatewayConfig o;
   o.pool = {{"minIdle", 0}};
-  write_file(dir.file("ringgate.json"),
-             gateway_config_json(o, port, admin_port, dir.file("admin.token")));
   // Soft and hard limit alike: the gateway cannot raise it.
-  Process gateway({"/usr/bin/prlimit", "--nofile=96:96", ringgate_binary(), "--config",
-                   dir.file("ringgate.json")},
-                  dir.path(), "ringgate");
-  ASSERT_TRUE(eventually([&] { return port_accepts(port); }, Millis(15000)))
-      << tail(gateway.stderr_text());
+  o.launcher = {"/usr/bin/prlimit", "--nofile=96:96"};
+  GatewayUnderTest gateway(o);
 
   std::vector<std::unique_ptr<RawClient>> held;
-  for (int i = 0; i < 150; ++i) held.push_back(std::make_unique<RawClient>(port));
+  for (int i = 0; i < 150; ++i) held.push_back(std::make_unique<RawClient>(gateway.port()));
   std::this_thread::sleep_for(Millis(500));
-  const long long ticks_before = gateway.cpu_ticks();
+  const long long ticks_before = gateway.process().cpu_ticks();
   std::this_thread::sleep_for(Millis(2000));
-  const long long ticks = gateway.cpu_ticks() - ticks_before;
+  const long long ticks = gateway.process().cpu_ticks() - ticks_before;
   // A spinning accept loop burns ~200 ticks (100 Hz) in 2 s.
   EXPECT_LT(ticks, 40) << "CPU ticks in 2 s while out of descriptors";
-  ASSERT_TRUE(gateway.running()) << tail(gateway.stderr_text());
+  ASSERT_TRUE(gateway.process().running()) << tail(gateway.process().stderr_text());
 
   held.clear();
-  EXPECT_TRUE(eventually([&] { return probe_status(port) == 404; }, Millis(5000)));
-  CommandResult metrics = curl({"-s", "-H", "Authorization: Bearer secret-token",
-                                "http://127.0.0.1:" + std::to_string(admin_port) + "/metrics"});
-  EXPECT_GE(metric_value(metrics.out, "ringgate_accept_pauses_total").value_or(0), 1)
-      << metrics.out;
+  EXPECT_TRUE(eventually([&] { return probe_status(gateway.port()) == 404; }, Millis(5000)));
+  EXPECT_GE(gateway.metric("ringgate_accept_pauses_total").value_or(0), 1) << gateway.metrics();
 }
 
 // ---------------------------------------------------------------------------
@@ -248,10 +239,10 @@ std::string forward_timeout_policy(int seconds) {
 
 TEST(ResponseTimeout, ForwardRequestTimeoutOverridesTheGatewayDefault) {
   ScriptedBackend backend(ScriptedBackend::Mode::kNeverAnswer);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"silent", "silent", backend.origin() + "/api", forward_timeout_policy(1)}};
   o.timeouts = {{"backendResponseMs", 20000}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   const auto start = Clock::now();
   HttpResponse r = gateway.get("/silent/x");
   const long long took = elapsed_ms(start);
@@ -276,19 +267,19 @@ void expect_slow_upload_succeeds(uint16_t port) {
 
 TEST(ResponseTimeout, SlowUploadLongerThanBackendResponseMsSucceeds) {
   ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"upload", "upload", backend.origin() + "/api"}};
   o.timeouts = {{"backendResponseMs", 1000}, {"clientIdleMs", 2000}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
   expect_slow_upload_succeeds(gateway.port());
 }
 
 TEST(ResponseTimeout, SlowUploadLongerThanForwardRequestTimeoutSucceeds) {
   ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"upload", "upload", backend.origin() + "/api", forward_timeout_policy(1)}};
   o.timeouts = {{"clientIdleMs", 2000}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   expect_slow_upload_succeeds(gateway.port());
 }
 
@@ -297,10 +288,10 @@ TEST(ResponseTimeout, SlowUploadLongerThanForwardRequestTimeoutSucceeds) {
 
 TEST(Retry, PostWithoutBodyIsNotReplayedOnAFreshConnection) {
   ScriptedBackend backend(ScriptedBackend::Mode::kCloseOnSecondRequest);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"flaky", "flaky", backend.origin() + "/api"}};
   o.pool = {{"minIdle", 0}};  // the second request reuses the first one's connection
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
   RawClient c(gateway.port());
   ASSERT_TRUE(c.send("POST /flaky/1 HTTP/1.1\r\nHost: t\r\n\r\n"));
   auto first = c.read_response(Millis(5000));

@@ -362,62 +362,9 @@ class ScriptedBackend {
 };
 
 // ---------------------------------------------------------------------------
-// Gateway: writes a ringgate config (DESIGN §6) into its own temp dir and runs
-// `$RINGGATE_BIN --config <file>`. The listener and the admin API get free
-// ports; the admin token is written to admin.token next to the config.
-
-struct ApiRoute {
-  std::string id;
-  std::string path;         // e.g. "orders"
-  std::string service_url;  // e.g. "http://127.0.0.1:1234/api"
-};
-
-struct GatewayOptions {
-  unsigned workers = 1;
-  std::vector<ApiRoute> apis;
-  // Overrides, by their JSON key in gateway.limits / .timeouts / .pool
-  // (e.g. {"maxHeaderBytes", 4096}); sections left empty are omitted.
-  std::map<std::string, uint64_t> limits;
-  std::map<std::string, uint64_t> timeouts;
-  std::map<std::string, uint64_t> pool;
-  std::string access_log_path;  // gateway.accessLog.path; empty: key omitted
-  std::string cpu_affinity;     // gateway.cpuAffinity as JSON ("\"none\"", "[0]"); empty: omitted
-};
-
-// The config document for `options` with the given ports; `token_file` as written.
-std::string gateway_config_json(const GatewayOptions& options, uint16_t port, uint16_t admin_port,
-                                const std::string& token_file);
-
-class Gateway {
- public:
-  // Starts ringgate and waits (up to 15 s) until the listener and the admin
-  // port accept connections; throws with its stderr if it exits or times out.
-  explicit Gateway(GatewayOptions options);
-  // If the current test failed, prints the tail of ringgate's stderr/stdout.
-  ~Gateway();
-
-  uint16_t port() const { return port_; }
-  uint16_t admin_port() const { return admin_port_; }
-  const std::string& admin_token() const { return token_; }
-  // "http://127.0.0.1:<port><path>"
-  std::string url(std::string_view path) const;
-  const std::string& config_path() const { return config_path_; }
-  Process& process() { return *process_; }
-
- private:
-  TempDir dir_;
-  uint16_t port_ = 0;
-  uint16_t admin_port_ = 0;
-  std::string token_;
-  std::string config_path_;
-  std::unique_ptr<Process> process_;
-};
-
-// ---------------------------------------------------------------------------
-// TLS (issue 3): a test PKI made with the openssl CLI, nginx as an mTLS
-// backend, `openssl s_server` as a backend that refuses client certificates in
-// the handshake, and ringgate with certificates, backend entities, policies
-// and TLS listeners. Implemented in harness_tls.cpp.
+// TLS: a test PKI made with the openssl CLI, nginx as an mTLS backend, and
+// `openssl s_server` as a backend that refuses client certificates in the
+// handshake. Implemented in harness_tls.cpp.
 
 // A certificate and its private key as PEM files.
 struct TestCert {
@@ -596,10 +543,15 @@ class OpensslServer {
 };
 
 // ---------------------------------------------------------------------------
-// TlsGateway: ringgate with the issue-3 parts of the config (DESIGN §6):
-// certificates, backend entities, API policies and a TLS listener. Each
-// certificate's PFX and password file are copied into the gateway's own dir,
-// so a test may overwrite them (rotation) without touching the shared PKI.
+// GatewayUnderTest: ringgate (`$RINGGATE_BIN --config <file>`) with a config
+// written for the test (DESIGN §6) into its own temp dir. The listener listens
+// on 127.0.0.1 port 0 and the port the kernel chose is read back from
+// ringgate's start-up log ("listening on …"). The admin API cannot be given
+// port 0 (the config refuses it): it gets a free port, another one if that was
+// taken before ringgate bound it, and the log ("admin API on …") must name it. The admin
+// token is written to admin.token next to the config; each certificate's PFX and
+// password file are copied into the gateway's dir, so a test may overwrite them
+// (rotation) without touching the shared PKI.
 
 struct CertificateEntry {
   std::string id;
@@ -614,23 +566,38 @@ struct BackendEntity {
   std::string ca_file;  // "" leaves caFile out (system store)
 };
 
-struct PolicyApi {
+struct ApiRoute {
+  // A route with no policy is written the usual way: {"id", "path", "http://…"}.
+  ApiRoute(std::string id, std::string path, std::string service_url, std::string policy = {})
+      : id(std::move(id)),
+        path(std::move(path)),
+        service_url(std::move(service_url)),
+        policy(std::move(policy)) {}
+
   std::string id;
-  std::string path;
-  std::string service_url;
-  std::string policy;  // APIM policy XML; "" leaves it out
+  std::string path;         // e.g. "orders"
+  std::string service_url;  // e.g. "http://127.0.0.1:1234/api"
+  std::string policy;       // APIM policy XML; "" leaves it out
 };
 
-struct TlsGatewayOptions {
+struct GatewayConfig {
   unsigned workers = 1;
-  std::vector<CertificateEntry> certificates;
-  std::vector<BackendEntity> backends;
-  std::vector<PolicyApi> apis;
+  std::vector<CertificateEntry> certificates;  // empty: the section is omitted
+  std::vector<BackendEntity> backends;         // empty: the section is omitted
+  std::vector<ApiRoute> apis;
   // The JSON value of gateway.listeners[0].tls, e.g. {"certificateId": "edge"};
   // "" makes a plain HTTP listener.
   std::string listener_tls_json;
-  std::map<std::string, uint64_t> pool;      // gateway.pool; empty: omitted
-  std::map<std::string, uint64_t> timeouts;  // gateway.timeouts; empty: omitted
+  // Overrides, by their JSON key in gateway.limits / .timeouts / .pool
+  // (e.g. {"maxHeaderBytes", 4096}); sections left empty are omitted.
+  std::map<std::string, uint64_t> limits;
+  std::map<std::string, uint64_t> timeouts;
+  std::map<std::string, uint64_t> pool;
+  std::string access_log_path;  // gateway.accessLog.path; empty: key omitted
+  std::string cpu_affinity;     // gateway.cpuAffinity as JSON ("\"none\"", "[0]"); empty: omitted
+  // Put before ringgate's command line, e.g. {"/usr/bin/prlimit", "--nofile=96:96"}:
+  // a launcher that execs ringgate in its own process.
+  std::vector<std::string> launcher;
 };
 
 // `<policies><inbound><authentication-certificate certificate-id="ID"/></inbound></policies>`
@@ -638,9 +605,11 @@ std::string certificate_id_policy(std::string_view certificate_id);
 // The same with thumbprint="…".
 std::string thumbprint_policy(std::string_view thumbprint);
 
-// The config document; certificate file paths are written as given in `options`.
-std::string tls_gateway_config_json(const TlsGatewayOptions& options, uint16_t port,
-                                    uint16_t admin_port, const std::string& token_file);
+// The config document for `config` with the listener on 127.0.0.1:`port` and
+// the admin API on 127.0.0.1:`admin_port` (0: the kernel picks); certificate
+// file paths and `token_file` are written as given.
+std::string gateway_config_json(const GatewayConfig& config, uint16_t port, uint16_t admin_port,
+                                const std::string& token_file);
 
 // Sum of every sample of metric `name` in Prometheus text whose label block
 // contains `label_filter` (all samples when it is empty); nullopt when there
@@ -648,27 +617,36 @@ std::string tls_gateway_config_json(const TlsGatewayOptions& options, uint16_t p
 std::optional<double> metric_value(const std::string& metrics_text, std::string_view name,
                                    std::string_view label_filter = {});
 
-class TlsGateway {
+class GatewayUnderTest {
  public:
-  // Starts ringgate and waits (up to 15 s) until the listener and the admin
-  // port accept; throws with its stderr if it exits or times out.
-  explicit TlsGateway(TlsGatewayOptions options);
-  // Expects exit 0 on SIGTERM; dumps config and logs when the test failed.
-  ~TlsGateway();
-  TlsGateway(const TlsGateway&) = delete;
-  TlsGateway& operator=(const TlsGateway&) = delete;
+  // The listener's address as the config names it (reload tests that rewrite
+  // the listener list keep it by naming it the same way).
+  static constexpr std::string_view kListenAddress = "127.0.0.1:0";
+
+  // Starts ringgate and waits (up to 15 s) until it has logged the ports it
+  // listens on and both accept connections; throws with its stderr if it
+  // exits (but for a taken admin port, tried three times) or times out.
+  explicit GatewayUnderTest(GatewayConfig config);
+  // Expects exit 0 on SIGTERM (the contract of DESIGN §6, and where the
+  // sanitizer builds report leaks); dumps config and logs when the test failed.
+  ~GatewayUnderTest();
+  GatewayUnderTest(const GatewayUnderTest&) = delete;
+  GatewayUnderTest& operator=(const GatewayUnderTest&) = delete;
 
   uint16_t port() const { return port_; }
   uint16_t admin_port() const { return admin_port_; }
   const std::string& admin_token() const { return token_; }
+  // "http://127.0.0.1:<port><path>"
+  std::string url(std::string_view path) const;
   const std::string& config_path() const { return config_path_; }
   // gateway.stateDir: where admin changes are persisted.
   std::string state_dir() const;
   Process& process() { return *process_; }
 
   // SIGKILL (no drain, nothing flushed), then a new ringgate on the same
-  // config, state dir and ports, waited for as the constructor does. Its
-  // logs go to ringgate-2.stderr and so on; process() is the new one.
+  // config and state dir, its addresses pinned to the ports read back before
+  // (port() and admin_port() stay valid), waited for as the constructor does.
+  // Its logs go to ringgate-2.stderr and so on; process() is the new one.
   void kill_and_restart();
 
   // One admin API request with the bearer token (and Content-Type JSON when
@@ -695,8 +673,11 @@ class TlsGateway {
   bool wait_for_log(const std::regex& pattern, Millis timeout = Millis(3000));
 
  private:
+  // Starts ringgate on the config file as it is and reads its ports back;
+  // throws AdminPortTaken (harness_gateway.cpp) when admin_port_ was taken.
   void start();
 
+  GatewayConfig config_;
   TempDir dir_;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;

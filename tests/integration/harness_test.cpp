@@ -288,7 +288,7 @@ TEST(Harness, ScriptedBackendAnswersAfterTheDelay) {
 }
 
 TEST(Harness, GatewayConfigNamesEverySection) {
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"orders", "orders", "http://127.0.0.1:1/api"}};
   o.limits = {{"maxHeaderBytes", 4096}};
   o.timeouts = {{"clientHeaderMs", 500}};

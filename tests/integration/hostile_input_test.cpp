@@ -20,11 +20,11 @@ class HostileInput : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_ = std::make_unique<ScriptedBackend>(ScriptedBackend::Mode::kAnswer);
-    GatewayOptions o;
+    GatewayConfig o;
     o.apis = {{"api", "api", backend_->origin() + "/api"}};
     o.limits = {{"maxBodyBytes", kMaxBodyBytes}};
     o.timeouts = {{"clientHeaderMs", kClientHeaderMs}};
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   // Sends `bytes` in one write; expects `status` and then the connection closed.
@@ -49,7 +49,7 @@ class HostileInput : public ::testing::Test {
   }
 
   std::unique_ptr<ScriptedBackend> backend_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(HostileInput, ContentLengthWithTransferEncodingIs400) {

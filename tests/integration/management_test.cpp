@@ -100,10 +100,10 @@ class Management : public ::testing::Test {
     o.key_pem = pki().self_signed_server.key_pem;
     o.client_ca_pem = pki().ca.cert_pem;
     nginx_ = std::make_unique<NginxMtlsBackend>(o);
-    TlsGatewayOptions g;
+    GatewayConfig g;
     g.workers = 2;
     g.pool = {{"minIdle", 1}, {"maxPerKey", 64}, {"idleTimeoutMs", 60000}};
-    gateway_ = std::make_unique<TlsGateway>(g);
+    gateway_ = std::make_unique<GatewayUnderTest>(g);
   }
 
   TestPfx client(const std::string& name) {
@@ -147,7 +147,7 @@ class Management : public ::testing::Test {
 
   TempDir certs_dir_;
   std::unique_ptr<NginxMtlsBackend> nginx_;
-  std::unique_ptr<TlsGateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(Management, UploadedCertificateShowsOpensslsThumbprintAndNeverItsSecrets) {

@@ -289,7 +289,7 @@ TEST(MtlsHarness, MetricValueSumsMatchingSamples) {
 TEST(Mtls, EachApiPresentsItsOwnCertificate) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.workers = 2;  // per-worker pools: neither may mix the keys up
   o.certificates = {{"client-legacy", pki().client_legacy_pfx},
                     {"client-aes", pki().client_aes_pfx}};
@@ -298,7 +298,7 @@ TEST(Mtls, EachApiPresentsItsOwnCertificate) {
       {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
       {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   const std::vector<std::string> paths = {"/legacy", "/aes"};
   const std::string expected[] = {to_lower(pki().client_legacy.thumbprint),
@@ -334,7 +334,7 @@ TEST(Mtls, EachApiPresentsItsOwnCertificate) {
 TEST(Mtls, ThumbprintPolicySelectsTheCertificate) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-legacy", pki().client_legacy_pfx},
                     {"client-aes", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
@@ -342,7 +342,7 @@ TEST(Mtls, ThumbprintPolicySelectsTheCertificate) {
   o.apis = {{"by-thumbprint", "t", nginx.origin() + "/t",
              thumbprint_policy(to_lower(pki().client_aes.thumbprint))}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   HttpResponse r = gateway.get("/t/x");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(to_lower(r.header("X-Client-Fingerprint").value_or("")),
@@ -355,12 +355,12 @@ TEST(Mtls, ThumbprintPolicySelectsTheCertificate) {
 TEST(Mtls, SendsNoSniToAnIpLiteralBackend) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-aes", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   HttpResponse r = gateway.get("/a/sni");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("X-Server-Name"), std::nullopt);
@@ -372,7 +372,7 @@ TEST(Mtls, SendsNoSniToAnIpLiteralBackend) {
 TEST(Mtls, BackendConnectionsAreReusedAcrossRequests) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.workers = 1;
   o.certificates = {{"client-legacy", pki().client_legacy_pfx},
                     {"client-aes", pki().client_aes_pfx}};
@@ -381,7 +381,7 @@ TEST(Mtls, BackendConnectionsAreReusedAcrossRequests) {
       {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
       {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   constexpr size_t kClients = 32;
   std::vector<Exchange> exchanges =
@@ -410,7 +410,7 @@ TEST(Mtls, BackendConnectionsAreReusedAcrossRequests) {
 TEST(Mtls, PoolsArePreEstablishedBeforeTheFirstRequest) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.workers = 2;
   o.certificates = {{"client-legacy", pki().client_legacy_pfx},
                     {"client-aes", pki().client_aes_pfx}};
@@ -419,7 +419,7 @@ TEST(Mtls, PoolsArePreEstablishedBeforeTheFirstRequest) {
       {"legacy", "legacy", nginx.origin() + "/legacy", certificate_id_policy("client-legacy")},
       {"aes", "aes", nginx.origin() + "/aes", certificate_id_policy("client-aes")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   // Two keys (one per certificate) × minIdle × workers, and no request sent.
   const long expected = 2 * static_cast<long>(kPool.at("minIdle")) * o.workers;
@@ -465,15 +465,15 @@ class MtlsValidation : public ::testing::Test {
     n.key_pem = server.key_pem;
     n.verify_client = "off";
     nginx_ = std::make_unique<NginxMtlsBackend>(n);
-    TlsGatewayOptions o;
+    GatewayConfig o;
     o.backends = {{"be", nginx_->origin(), validate_chain, validate_name, pki().ca.cert_pem}};
     o.apis = {{"v", "v", nginx_->origin() + "/api", ""}};
     o.pool = kPool;
-    gateway_ = std::make_unique<TlsGateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   std::unique_ptr<NginxMtlsBackend> nginx_;
-  std::unique_ptr<TlsGateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(MtlsValidation, SelfSignedBackendIsRefusedWhenTheChainIsValidated) {
@@ -520,12 +520,12 @@ TEST_F(MtlsValidation, MisnamedBackendIsAcceptedWhenOnlyTheChainIsValidated) {
 TEST(Mtls, BackendRefusingOurCertificateInTheHandshakeGives502) {
   REQUIRE_TLS_PEERS();
   OpensslServer server(pki().backend_server, pki().ca.cert_pem);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-untrusted", pki().client_untrusted_pfx}};
   o.backends = {trusting_backend(server.origin())};
   o.apis = {{"a", "a", server.origin() + "/api", certificate_id_policy("client-untrusted")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   HttpResponse r = gateway.get("/a/x");
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_TRUE(gateway.wait_for_log(icase("backend rejected the handshake")))
@@ -537,12 +537,12 @@ TEST(Mtls, BackendRefusingOurCertificateBacksThePoolOff) {
   // TLS 1.3: the refusal comes after our side of the handshake is done, so
   // the connection looked good for a moment; it still counts as a failure.
   OpensslServer server(pki().backend_server, pki().ca.cert_pem);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-untrusted", pki().client_untrusted_pfx}};
   o.backends = {trusting_backend(server.origin())};
   o.apis = {{"a", "a", server.origin() + "/api", certificate_id_policy("client-untrusted")}};
   o.pool = {{"minIdle", 4}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   std::this_thread::sleep_for(Millis(5000));
   const std::string metrics = gateway.metrics();
@@ -557,11 +557,11 @@ TEST(Mtls, BackendRefusingOurCertificateBacksThePoolOff) {
 TEST(Mtls, MissingCertificateRefusedInTheHandshakeGives502) {
   REQUIRE_TLS_PEERS();
   OpensslServer server(pki().backend_server, pki().ca.cert_pem);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.backends = {trusting_backend(server.origin())};
   o.apis = {{"a", "a", server.origin() + "/api", ""}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   HttpResponse r = gateway.get("/a/x");
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_TRUE(gateway.wait_for_log(icase("backend rejected the handshake")))
@@ -573,11 +573,11 @@ TEST(Mtls, MissingCertificateRefusedInTheHandshakeGives502) {
 TEST(Mtls, NginxRefusalOfAMissingCertificateIsRelayed) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", ""}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   HttpResponse r = gateway.get("/a/x");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("No required SSL certificate was sent"), std::string::npos) << r.body;
@@ -590,13 +590,12 @@ TEST(Mtls, CheckConfigNamesEachBrokenCertificateAndWhy) {
   if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
   TempDir dir;
   write_file(dir.file("admin.token"), "secret\n", 0600);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"good", pki().client_aes_pfx},
                     {"wrong-password", pki().wrong_password_pfx},
                     {"truncated", pki().truncated_pfx},
                     {"no-key", pki().no_key_pfx}};
-  write_file(dir.file("ringgate.json"),
-             tls_gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  write_file(dir.file("ringgate.json"), gateway_config_json(o, 0, free_port(), "admin.token"));
   CommandResult r = run_command({ringgate_binary(), "--check-config", dir.file("ringgate.json")});
   EXPECT_EQ(r.exit_code, 1);
   const std::string output = r.out + r.err;
@@ -631,10 +630,9 @@ TEST(Mtls, CheckConfigNamesEachBrokenCertificateAndWhy) {
 }
 
 // --check-config on a config made from `o` in `dir`; the output of both streams.
-CommandResult check_tls_config(const TempDir& dir, const TlsGatewayOptions& o) {
+CommandResult check_tls_config(const TempDir& dir, const GatewayConfig& o) {
   write_file(dir.file("admin.token"), "secret\n", 0600);
-  write_file(dir.file("ringgate.json"),
-             tls_gateway_config_json(o, free_port(), free_port(), "admin.token"));
+  write_file(dir.file("ringgate.json"), gateway_config_json(o, 0, free_port(), "admin.token"));
   return run_command({ringgate_binary(), "--check-config", dir.file("ringgate.json")});
 }
 
@@ -642,7 +640,7 @@ TEST(Mtls, CheckConfigRefusesACaFileHoldingNoCertificate) {
   if (!TestPki::available()) GTEST_SKIP() << "openssl is not installed";
   TempDir dir;
   write_file(dir.file("empty-ca.pem"), "# the bundle is still to be filled in\n");
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.backends = {{"orders", "https://127.0.0.1:9", true, true, dir.file("empty-ca.pem")}};
   o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", ""}};
   CommandResult r = check_tls_config(dir, o);
@@ -665,7 +663,7 @@ TEST(Mtls, CheckConfigRefusesAClientCertificateWithTooWeakAKey) {
   openssl({"pkcs12", "-export", "-inkey", key, "-in", crt, "-out", weak.pfx_file, "-passout",
            "pass:weak"});
   write_file(weak.password_file, "weak\n", 0600);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"weak", weak}};
   o.apis = {{"orders", "orders", "https://127.0.0.1:9/api", certificate_id_policy("weak")}};
   CommandResult r = check_tls_config(dir, o);
@@ -682,12 +680,12 @@ TEST(Mtls, CheckConfigRefusesAClientCertificateWithTooWeakAKey) {
 TEST(Mtls, ReplacedCertificateIsUsedAfterSighup) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   const std::string old_fingerprint = to_lower(pki().client_aes.thumbprint);
   const std::string new_fingerprint = to_lower(pki().client_replacement.thumbprint);
 
@@ -734,12 +732,12 @@ TEST(Mtls, ReplacedCertificateIsUsedAfterSighup) {
 TEST(Mtls, PoolOfARotatedOutCertificateIsFreedOnceDrained) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   ASSERT_EQ(gateway.get("/a/before").status, 200);
   EXPECT_EQ(gateway.metric("ringgate_backend_pools").value_or(-1), 1);
 
@@ -765,13 +763,13 @@ TEST(Mtls, PoolOfARotatedOutCertificateIsFreedOnceDrained) {
 TEST(Mtls, PoolsRecoverWhenTheBackendRestarts) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client")}};
   o.pool = kPool;
   o.timeouts = {{"backendConnectMs", 1000}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   std::atomic<bool> stop{false};
   std::vector<std::vector<Exchange>> per_client(8);
@@ -827,11 +825,11 @@ TEST(Mtls, PoolsRecoverWhenTheBackendRestarts) {
 TEST(Mtls, MetricsExposeCertificateExpiry) {
   REQUIRE_TLS_PEERS();
   NginxMtlsBackend nginx(mtls_nginx_options());
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-aes", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   const std::string labels = "id=\"client-aes\",thumbprint=\"" + pki().client_aes.thumbprint + "\"";
   std::optional<double> expiry =
       gateway.metric("ringgate_certificate_expiry_timestamp_seconds", labels);
@@ -849,12 +847,12 @@ TEST(Mtls, ReconnectsResumeTheTlsSession) {
   NginxTlsOptions n = mtls_nginx_options();
   n.keepalive_requests = 1;
   NginxMtlsBackend nginx(n);
-  TlsGatewayOptions o;
+  GatewayConfig o;
   o.certificates = {{"client-aes", pki().client_aes_pfx}};
   o.backends = {trusting_backend(nginx.origin())};
   o.apis = {{"a", "a", nginx.origin() + "/api", certificate_id_policy("client-aes")}};
   o.pool = kPool;
-  TlsGateway gateway(o);
+  GatewayUnderTest gateway(o);
   std::unique_ptr<RawClient> client;
   for (int i = 0; i < 20; ++i) {
     Exchange e = exchange_on(client, gateway.port(), "/a/r", 0);

@@ -22,12 +22,12 @@ class PoolWait : public ::testing::Test {
   // One key (both APIs share nginx's origin), one connection for it, none
   // opened ahead of a request; `pool` adds or overrides settings.
   void start_gateway(const std::map<std::string, uint64_t>& pool) {
-    GatewayOptions o;
+    GatewayConfig o;
     o.apis = {{"slow", "slow", nginx_->origin() + "/slow"},
               {"api", "api", nginx_->origin() + "/api"}};
     o.pool = {{"minIdle", 0}, {"maxPerKey", 1}};
     for (const auto& [name, value] : pool) o.pool[name] = value;
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   double metric(std::string_view name) {
@@ -56,7 +56,7 @@ class PoolWait : public ::testing::Test {
   }
 
   std::unique_ptr<NginxBackend> nginx_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(PoolWait, SecondRequestAtMaxPerKeyWaitsAndGoesOutOnTheFreedConnection) {

@@ -28,7 +28,7 @@ class Proxy : public ::testing::Test {
   void SetUp() override {
     if (!NginxBackend::available()) GTEST_SKIP() << "nginx or its echo module missing";
     nginx_ = std::make_unique<NginxBackend>(nginx_options());
-    GatewayOptions o;
+    GatewayConfig o;
     const std::string origin = nginx_->origin();
     o.apis = {{"api", "api", origin + "/api"},
               {"orders", "orders", origin + "/api"},
@@ -36,7 +36,7 @@ class Proxy : public ::testing::Test {
               {"body", "body", origin + "/body"},
               {"slow", "slow", origin + "/slow"},
               {"big", "big", origin + "/big"}};
-    gateway_ = std::make_unique<Gateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   virtual NginxOptions nginx_options() const { return {}; }
@@ -56,7 +56,7 @@ class Proxy : public ::testing::Test {
   std::string nginx_host() const { return "127.0.0.1:" + std::to_string(nginx_->port()); }
 
   std::unique_ptr<NginxBackend> nginx_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(Proxy, ForwardsGet) {

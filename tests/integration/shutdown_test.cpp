@@ -22,10 +22,10 @@ TEST(Shutdown, SigtermDuringLoadFinishesRequestsInFlightAndExitsZero) {
   if (!is_executable("/usr/bin/wrk")) GTEST_SKIP() << "wrk missing";
   NginxBackend nginx;
   ScriptedBackend slow(ScriptedBackend::Mode::kAnswerAfterDelay, Millis(1000));
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"load", "load", nginx.origin() + "/api"}, {"slow", "slow", slow.origin() + "/api"}};
   o.timeouts = {{"drainMs", kDrainMs}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   TempDir dir;
   Process wrk({"/usr/bin/wrk", "-t1", "-c32", "-d3s", gateway.url("/load/x")}, dir.path(), "wrk");
@@ -65,10 +65,10 @@ TEST(Shutdown, SigtermDuringLoadFinishesRequestsInFlightAndExitsZero) {
 
 TEST(Shutdown, StopsAcceptingWhileDraining) {
   ScriptedBackend slow(ScriptedBackend::Mode::kAnswerAfterDelay, Millis(1500));
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"slow", "slow", slow.origin() + "/api"}};
   o.timeouts = {{"drainMs", kDrainMs}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   RawClient in_flight(gateway.port());
   ASSERT_TRUE(in_flight.send(make_request("GET", "/slow/x")));
@@ -85,10 +85,10 @@ TEST(Shutdown, StopsAcceptingWhileDraining) {
 
 TEST(Shutdown, IdleKeepAliveConnectionsDoNotDelayExit) {
   ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"api", "api", backend.origin() + "/api"}};
   o.timeouts = {{"drainMs", 10000}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   RawClient idle(gateway.port());
   ASSERT_TRUE(idle.send(make_request("GET", "/api/once")));
@@ -103,9 +103,9 @@ TEST(Shutdown, IdleKeepAliveConnectionsDoNotDelayExit) {
 
 TEST(Shutdown, SigintExitsZero) {
   ScriptedBackend backend(ScriptedBackend::Mode::kAnswer);
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"api", "api", backend.origin() + "/api"}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
   gateway.process().stop(SIGINT);
   EXPECT_EQ(gateway.process().wait_exit(Millis(5000)), 0);
 }

@@ -19,9 +19,9 @@ TEST(Soak, SixtySecondsAt256ConnectionsIsErrorFreeWithFlatRss) {
   if (!NginxBackend::available()) GTEST_SKIP() << "nginx or its echo module missing";
   if (!is_executable("/usr/bin/wrk")) GTEST_SKIP() << "wrk missing";
   NginxBackend nginx;
-  GatewayOptions o;
+  GatewayConfig o;
   o.apis = {{"api", "api", nginx.origin() + "/api"}};
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   TempDir dir;
   auto start = Clock::now();

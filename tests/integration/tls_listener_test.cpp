@@ -28,7 +28,7 @@ class TlsListener : public ::testing::Test {
     n.key_pem = pki().backend_server.key_pem;
     n.client_ca_pem = pki().ca.cert_pem;
     nginx_ = std::make_unique<NginxMtlsBackend>(n);
-    TlsGatewayOptions o;
+    GatewayConfig o;
     o.certificates = {{"edge-a", pki().edge_a_pfx},
                       {"edge-b", pki().edge_b_pfx},
                       {"client-aes", pki().client_aes_pfx}};
@@ -36,7 +36,7 @@ class TlsListener : public ::testing::Test {
     o.apis = {{"a", "a", nginx_->origin() + "/api", certificate_id_policy("client-aes")}};
     o.listener_tls_json = listener_tls_json;
     o.pool = {{"minIdle", 2}, {"maxPerKey", 64}, {"idleTimeoutMs", 60000}};
-    gateway_ = std::make_unique<TlsGateway>(o);
+    gateway_ = std::make_unique<GatewayUnderTest>(o);
   }
 
   // curl -v to https://<name>:<port><path>, <name> resolving to 127.0.0.1,
@@ -65,7 +65,7 @@ class TlsListener : public ::testing::Test {
   }
 
   std::unique_ptr<NginxMtlsBackend> nginx_;
-  std::unique_ptr<TlsGateway> gateway_;
+  std::unique_ptr<GatewayUnderTest> gateway_;
 };
 
 TEST_F(TlsListener, CurlWithTheCaReachesTheMtlsBackend) {

@@ -42,7 +42,7 @@ std::map<std::string, std::string> worker_cpus(pid_t pid) {
 
 // Waits until `count` worker threads have named themselves (they pin
 // themselves first) and returns their CPUs.
-std::map<std::string, std::string> started_worker_cpus(Gateway& gateway, size_t count) {
+std::map<std::string, std::string> started_worker_cpus(GatewayUnderTest& gateway, size_t count) {
   std::map<std::string, std::string> workers;
   eventually(
       [&] {
@@ -59,10 +59,10 @@ bool cpu0_allowed() {
 }
 
 TEST(WorkerAffinity, NoneLeavesEveryWorkerOnAllTheCpusTheProcessMayUse) {
-  GatewayOptions o;
+  GatewayConfig o;
   o.workers = 2;
   o.cpu_affinity = R"("none")";
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   const std::string inherited = cpus_allowed_list("/proc/self/status");
   const std::map<std::string, std::string> workers = started_worker_cpus(gateway, 2);
@@ -72,10 +72,10 @@ TEST(WorkerAffinity, NoneLeavesEveryWorkerOnAllTheCpusTheProcessMayUse) {
 
 TEST(WorkerAffinity, ListPinsEveryWorkerToTheListedCpu) {
   if (!cpu0_allowed()) GTEST_SKIP() << "this process may not use CPU 0";
-  GatewayOptions o;
+  GatewayConfig o;
   o.workers = 2;
   o.cpu_affinity = "[0]";
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   const std::map<std::string, std::string> workers = started_worker_cpus(gateway, 2);
   EXPECT_EQ(workers,
@@ -84,9 +84,9 @@ TEST(WorkerAffinity, ListPinsEveryWorkerToTheListedCpu) {
 
 TEST(WorkerAffinity, StartupLogSaysWhereWorkersRun) {
   if (!cpu0_allowed()) GTEST_SKIP() << "this process may not use CPU 0";
-  GatewayOptions o;
+  GatewayConfig o;
   o.cpu_affinity = "[0]";
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   EXPECT_TRUE(eventually(
       [&] {
@@ -98,9 +98,9 @@ TEST(WorkerAffinity, StartupLogSaysWhereWorkersRun) {
 }
 
 TEST(WorkerAffinity, StartupLogSaysWhyWorkersAreNotPinned) {
-  GatewayOptions o;
+  GatewayConfig o;
   o.cpu_affinity = R"("none")";
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
 
   EXPECT_TRUE(eventually(
       [&] {
@@ -113,9 +113,9 @@ TEST(WorkerAffinity, StartupLogSaysWhyWorkersAreNotPinned) {
 
 TEST(WorkerAffinity, ReloadThatChangesItWarnsAndKeepsWorkersWhereTheyAre) {
   if (!cpu0_allowed()) GTEST_SKIP() << "this process may not use CPU 0";
-  GatewayOptions o;
+  GatewayConfig o;
   o.cpu_affinity = "[0]";
-  Gateway gateway(o);
+  GatewayUnderTest gateway(o);
   ASSERT_EQ(started_worker_cpus(gateway, 1).at("ringgate-w0"), "0");
 
   o.cpu_affinity = R"("none")";
