@@ -65,9 +65,8 @@ void BM_PoolLookupByKey(benchmark::State& state) {
   }
   size_t i = 0;
   for (auto _ : state) {
-    const uint32_t slot = pools.find_or_add(lookups[i++ % lookups.size()], [](uint32_t) {
-      return std::unique_ptr<upstream::Pool>();
-    });
+    const uint32_t slot = pools.find_or_add(
+        lookups[i++ % lookups.size()], [](uint32_t) { return std::unique_ptr<upstream::Pool>(); });
     benchmark::DoNotOptimize(slot);
   }
 }

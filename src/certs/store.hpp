@@ -67,7 +67,6 @@ class CertificateStore {
   // Whether `id` can name a persisted certificate: 1-80 characters from
   // A-Z a-z 0-9 - _ . ~ (URL-safe, file-name-safe), not starting with '.'.
 
-
   // Creates `state_dir` (mode 0700 if new; an existing one keeps its mode,
   // but must belong to this process's effective user and not be writable by
   // group or others) and `state_dir`/certificates (always 0700, never a

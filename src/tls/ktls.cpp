@@ -53,9 +53,9 @@ bool env_on(const char* name) {
 }
 
 const TestSwitches& test_switches() {
-  static const TestSwitches switches{env_on("RINGGATE_TEST_CORRUPT_KTLS_KEY"),
-                                     env_on("RINGGATE_TEST_FAIL_KTLS_RX")};
-  return switches;
+  static const TestSwitches kSwitches{env_on("RINGGATE_TEST_CORRUPT_KTLS_KEY"),
+                                      env_on("RINGGATE_TEST_FAIL_KTLS_RX")};
+  return kSwitches;
 }
 
 unsigned char* key_of(KtlsCryptoInfo& info, KtlsCipher cipher) noexcept {

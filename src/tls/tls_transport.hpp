@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "ringgate/transport.hpp"
 #include "tls/context.hpp"
 #include "tls/ktls.hpp"
 #include "tls/traffic_keys.hpp"
-#include "ringgate/transport.hpp"
 
 namespace ringgate::tls {
 
