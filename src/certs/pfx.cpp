@@ -228,14 +228,11 @@ struct BagsDeleter {
     sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
   }
 };
-struct SafesDeleter {
-  void operator()(STACK_OF(PKCS7) * safes) const noexcept { sk_PKCS7_pop_free(safes, PKCS7_free); }
-};
 struct Pkcs8Deleter {
   void operator()(PKCS8_PRIV_KEY_INFO* info) const noexcept { PKCS8_PRIV_KEY_INFO_free(info); }
 };
 using UniqueBags = std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagsDeleter>;
-using UniqueSafes = std::unique_ptr<STACK_OF(PKCS7), SafesDeleter>;
+using pkcs12::UniqueSafes;
 using UniquePkcs8 = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Pkcs8Deleter>;
 
 // Nested safeContents bags deeper than this are refused rather than followed.

@@ -11,11 +11,6 @@
 namespace ringgate::certs::pkcs12 {
 namespace {
 
-struct SafesDeleter {
-  void operator()(STACK_OF(PKCS7) * safes) const noexcept { sk_PKCS7_pop_free(safes, PKCS7_free); }
-};
-using UniqueSafes = std::unique_ptr<STACK_OF(PKCS7), SafesDeleter>;
-
 // An iteration count as OpenSSL reads it (absent means 1); one that does not
 // fit (negative, or beyond 64 bits) counts as too many.
 uint64_t iteration_count(const ASN1_INTEGER* value) {

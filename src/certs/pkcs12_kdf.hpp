@@ -13,10 +13,18 @@
 #include <openssl/x509.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace ringgate::certs::pkcs12 {
+
+// A PKCS#12 file's authenticated safes (PKCS12_unpack_authsafes), freed with
+// their contents.
+struct SafesDeleter {
+  void operator()(STACK_OF(PKCS7) * safes) const noexcept { sk_PKCS7_pop_free(safes, PKCS7_free); }
+};
+using UniqueSafes = std::unique_ptr<STACK_OF(PKCS7), SafesDeleter>;
 
 inline constexpr uint64_t kMaxKdfIterations = 1000000;  // one derivation
 inline constexpr uint64_t kMaxDeclaredKdfIterations =

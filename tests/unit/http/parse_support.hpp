@@ -95,4 +95,16 @@ inline Outcome run_parser(MessageParser& parser, std::string_view input, size_t 
   return out;
 }
 
+// Status of parsing `raw` as a request (0 = accepted).
+inline int request_error(std::string_view raw, const ParserLimits& limits = {}) {
+  MessageParser p(MessageKind::kRequest, limits);
+  return run_parser(p, raw).error_status;
+}
+
+// Status of parsing `raw` as a response (0 = accepted).
+inline int response_error(std::string_view raw) {
+  MessageParser p(MessageKind::kResponse, {});
+  return run_parser(p, raw).error_status;
+}
+
 }  // namespace ringgate::http::testing

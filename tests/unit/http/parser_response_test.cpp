@@ -13,18 +13,10 @@ namespace {
 
 using testing::cat;
 using testing::Outcome;
+using testing::request_error;
+using testing::response_error;
 using testing::run_parser;
 using testing::StringSink;
-
-int request_error(std::string_view raw, const ParserLimits& limits = {}) {
-  MessageParser p(MessageKind::kRequest, limits);
-  return run_parser(p, raw).error_status;
-}
-
-int response_error(std::string_view raw) {
-  MessageParser p(MessageKind::kResponse, {});
-  return run_parser(p, raw).error_status;
-}
 
 // ---- responses ------------------------------------------------------------
 

@@ -11,14 +11,9 @@ namespace {
 
 using testing::cat;
 using testing::Outcome;
+using testing::request_error;
 using testing::run_parser;
 using testing::StringSink;
-
-// Status of parsing `raw` as a request (0 = accepted).
-int request_error(std::string_view raw, const ParserLimits& limits = {}) {
-  MessageParser p(MessageKind::kRequest, limits);
-  return run_parser(p, raw).error_status;
-}
 
 // ---- the happy path -------------------------------------------------------
 
