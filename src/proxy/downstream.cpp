@@ -168,10 +168,13 @@ void Engine::on_client_send(uint32_t slot, int res) noexcept {
       c.pending_in.empty()) {
     release_request_state(c);
   }
-  // A response waiting on this client's backpressure may read on.
-  if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot) {
-    BackendConn& b = backends_[c.backend];
-    if (!b.recv_posted && b.state == BackendState::kBusy) post_backend_recv(c.backend);
+  // A response waiting on this client's backpressure may read on. Its
+  // receive may still be armed with a cancel on the way (the pause has not
+  // landed yet): wanting input again is what makes the cancel's completion
+  // re-arm it.
+  if (c.phase == ClientPhase::kProxying && c.backend != kNoSlot &&
+      backends_[c.backend].state == BackendState::kBusy) {
+    post_backend_recv(c.backend);
   }
 }
 

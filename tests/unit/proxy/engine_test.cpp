@@ -237,6 +237,51 @@ TEST_F(EngineTest, Engine_HoldsDataThatRacedAPauseUntilTheResponseIsDone) {
   EXPECT_THAT(complete_send(*second), StartsWith("GET /base/second "));
 }
 
+TEST_F(EngineTest, Engine_ReadsOnWhenTheClientDrainedBeforeAPauseLanded) {
+  const int client = accept();
+  auto subs = taken();
+  const Submission client_recv = *find(subs, Submission::Kind::kRecvMultishot, client);
+  deliver(client_recv, kGet);
+  subs = taken();
+  const Submission connect = *find(subs, Submission::Kind::kConnect);
+  engine_->complete(connect.user_data, 0);
+  subs = taken();
+  complete_send(*find(subs, Submission::Kind::kSend, connect.fd));
+  const Submission backend_recv = *find(subs, Submission::Kind::kRecvMultishot, connect.fd);
+
+  // A large response arrives faster than the client takes it: once enough
+  // is queued for the client, the backend's receive is withdrawn.
+  deliver(backend_recv, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+  const std::string chunk(kBufferSize, 'x');
+  const Submission* cancel = nullptr;
+  std::vector<Submission> to_client;
+  for (int i = 0; i < 64 && cancel == nullptr; ++i) {
+    deliver(backend_recv, chunk);
+    subs = taken();
+    cancel = find(subs, Submission::Kind::kCancel);
+    if (const Submission* send = find(subs, Submission::Kind::kSend, client)) {
+      to_client.push_back(*send);
+    }
+  }
+  ASSERT_NE(cancel, nullptr);
+  EXPECT_EQ(cancel->target, backend_recv.user_data);
+
+  // The client drains everything before the cancel's completion arrives.
+  ASSERT_EQ(to_client.size(), 1u);
+  Submission send = to_client.front();
+  for (;;) {
+    complete_send(send);
+    subs = taken();
+    const Submission* next = find(subs, Submission::Kind::kSend, client);
+    if (next == nullptr) break;
+    send = *next;
+  }
+  engine_->complete(backend_recv.user_data, -ECANCELED);
+  // The response reads on: the backend's receive is armed again.
+  subs = taken();
+  EXPECT_NE(find(subs, Submission::Kind::kRecvMultishot, connect.fd), nullptr);
+}
+
 TEST_F(EngineTest, Engine_FailsOnlyTheOperationTheFullQueueRefused) {
   const int client = accept();
   auto subs = taken();
