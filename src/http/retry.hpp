@@ -27,14 +27,16 @@ struct FailedExchange {
   bool connection_reused = false;  // the backend connection came from the pool
   bool response_started = false;   // a response byte reached the client
   bool already_retried = false;
-  bool connection_failure = false;  // connect/send/recv failure or close, not a timeout
+  // The backend cannot have acted on the request (ExchangeError::retry_safe):
+  // it closed or reset before a byte of the response, or never got it.
+  bool retry_safe = false;
 };
 
 // True when the request goes once more over a fresh connection: a pooled
 // connection the backend had closed as it was reused, before any response.
 constexpr bool may_retry(const FailedExchange& f) noexcept {
   return f.replayable && f.connection_reused && !f.response_started && !f.already_retried &&
-         f.connection_failure;
+         f.retry_safe;
 }
 
 }  // namespace ringgate::http

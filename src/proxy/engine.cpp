@@ -161,11 +161,11 @@ void Engine::on_timer(core::TimerNode& node) noexcept {
       char reason[512];
       std::snprintf(reason, sizeof reason, "connect to %s timed out", wp.pool.key_text().c_str());
       wp.connect_failed(now_ms_);
-      backend_failed(slot, reason, 502);
+      backend_failed(slot, backend_error(reason, Replay::kSafe));
       return;
     }
     case kTimerBackendResponse:
-      backend_failed(slot, "backend response timed out", 504);
+      backend_failed(slot, backend_error("backend response timed out", Replay::kUnsafe, 504));
       return;
     case kTimerPoolIdle: {
       // Idle connections beyond minIdle age out; the warm core stays.

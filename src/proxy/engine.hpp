@@ -25,6 +25,7 @@
 #include "core/worker_shared.hpp"
 #include "io/ring.hpp"
 #include "proxy/connections.hpp"
+#include "ringgate/exchange_error.hpp"
 #include "ringgate/user_data.hpp"
 #include "tls/context.hpp"
 #include "upstream/keyed_slots.hpp"
@@ -162,7 +163,7 @@ class Engine {
   void on_backend_eof(uint32_t slot, int res) noexcept;
   void on_response_head(uint32_t client, uint32_t backend) noexcept;
   void finish_exchange(uint32_t client, bool backend_reusable) noexcept;
-  void backend_failed(uint32_t backend, const char* reason, int status) noexcept;
+  void backend_failed(uint32_t backend, const ExchangeError& error) noexcept;
   void respond_local(uint32_t client, int status, bool close) noexcept;
   void resume_client(uint32_t slot) noexcept;
   bool client_backpressured(const ClientConn& c) const noexcept;

@@ -389,7 +389,7 @@ void Engine::process_backend_input(uint32_t slot, const char* data, size_t len) 
         char reason[512];
         std::snprintf(reason, sizeof reason, "invalid response from backend: %s",
                       r.reason != nullptr ? r.reason : "parse error");
-        backend_failed(slot, reason, 502);
+        backend_failed(slot, backend_error(reason, Replay::kUnsafe));
         return;
       }
       case http::ParseStatus::kHeadComplete:
@@ -436,7 +436,10 @@ void Engine::on_backend_eof(uint32_t slot, int res) noexcept {
   char reason[512];
   std::snprintf(reason, sizeof reason, "backend closed the connection%s%s", res < 0 ? ": " : "",
                 res < 0 ? std::strerror(-res) : "");
-  backend_failed(slot, reason, 502);
+  // Closed before a byte of the response: a pooled connection the backend
+  // had given up on as we reused it, so the request never reached it.
+  backend_failed(slot,
+                 backend_error(reason, b.parser.in_message() ? Replay::kUnsafe : Replay::kSafe));
 }
 
 void Engine::on_response_head(uint32_t client, uint32_t backend) noexcept {
@@ -445,7 +448,9 @@ void Engine::on_response_head(uint32_t client, uint32_t backend) noexcept {
   const http::MessageHead& head = b.parser.head();
   if (is_interim(head.status)) return;  // 100 Continue was answered by us already
   if (head.status == 101) {
-    backend_failed(backend, "backend switched protocols, which the gateway did not ask for", 502);
+    backend_failed(backend,
+                   backend_error("backend switched protocols, which the gateway did not ask for",
+                                 Replay::kUnsafe));
     return;
   }
   c.response_started = true;
@@ -521,7 +526,10 @@ void Engine::resume_client(uint32_t slot) noexcept {
   post_client_recv(slot);
 }
 
-void Engine::backend_failed(uint32_t backend, const char* reason, int status) noexcept {
+void Engine::backend_failed(uint32_t backend, const ExchangeError& error) noexcept {
+  // The reason as text the log's printf formats can take.
+  const std::string reason_text(error.reason);
+  const char* reason = reason_text.c_str();
   BackendConn& b = backends_[backend];
   const uint32_t ci = b.client;
   const bool was_reused = b.reused;
@@ -549,7 +557,7 @@ void Engine::backend_failed(uint32_t backend, const char* reason, int status) no
   failed.connection_reused = was_reused;
   failed.response_started = c.response_started;
   failed.already_retried = c.retried;
-  failed.connection_failure = status == 502;
+  failed.retry_safe = error.retry_safe();
   if (http::may_retry(failed)) {
     // A kept-alive connection the backend closed as we reused it: the
     // request never reached it, so sending it again is safe.
@@ -558,10 +566,11 @@ void Engine::backend_failed(uint32_t backend, const char* reason, int status) no
     attach_backend(ci, true);
     return;
   }
-  log_.warn("api %s: %s -> %d", c.api != nullptr ? c.api->api_id.c_str() : "-", reason, status);
+  log_.warn("api %s: %s -> %d (%s)", c.api != nullptr ? c.api->api_id.c_str() : "-", reason,
+            error.status, std::string(source_name(error.source)).c_str());
   note_error(c, reason);
   c.req->access.pool_reused = was_reused;
-  respond_local(ci, status, !c.request_done);
+  respond_local(ci, error.status, !c.request_done);
 }
 
 void Engine::respond_local(uint32_t client, int status, bool close) noexcept {

@@ -23,7 +23,7 @@ bool Engine::start_backend_tls(uint32_t slot) noexcept {
       tls::TlsTransport::client(pool.tls_context, options, error);
   if (!transport) {
     pool.connect_failed(now_ms_);
-    backend_failed(slot, ("TLS setup failed: " + error).c_str(), 502);
+    backend_failed(slot, internal_error("TLS setup failed: " + error, Replay::kSafe));
     return false;
   }
   b.state = BackendState::kHandshaking;
@@ -33,7 +33,8 @@ bool Engine::start_backend_tls(uint32_t slot) noexcept {
   if (b.closing) return false;
   if (started.status == IoStatus::kError) {
     pool.connect_failed(now_ms_);
-    backend_failed(slot, ("TLS handshake failed: " + b.io.transport()->last_error()).c_str(), 502);
+    const std::string reason = "TLS handshake failed: " + b.io.transport()->last_error();
+    backend_failed(slot, backend_error(reason, Replay::kSafe));
     return false;
   }
   post_backend_recv(slot);
@@ -61,7 +62,8 @@ bool Engine::backend_tls_input(uint32_t slot, const char* data, size_t len,
     std::snprintf(reason, sizeof reason, "TLS %s with %s failed: %s",
                   was_accepted ? "session" : "handshake", pool.pool.key_text().c_str(),
                   transport.last_error().c_str());
-    backend_failed(slot, reason, 502);
+    // A broken session may have carried the request already.
+    backend_failed(slot, backend_error(reason, was_accepted ? Replay::kUnsafe : Replay::kSafe));
     return false;
   }
   if (r.status == IoStatus::kClosed) peer_closed = true;
@@ -69,7 +71,8 @@ bool Engine::backend_tls_input(uint32_t slot, const char* data, size_t len,
     if (!transport.established()) {
       if (peer_closed) {
         pool.connect_failed(now_ms_);
-        backend_failed(slot, "backend closed the connection during the TLS handshake", 502);
+        backend_failed(slot, backend_error("backend closed the connection during the TLS handshake",
+                                           Replay::kSafe));
       } else {
         post_backend_recv(slot);
       }

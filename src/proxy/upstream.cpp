@@ -86,11 +86,12 @@ void Engine::post_backend_recv(uint32_t slot) noexcept {
   if (b.recv_posted || b.closing || b.starved) return;
   if (b.io.ktls_wanted && !b.send_posted && b.io.pending() == 0 &&
       !offload_ktls(b.fd, b.io, "backend connection")) {
-    backend_failed(slot, "kTLS hand-over failed", 502);
+    backend_failed(slot, internal_error("kTLS hand-over failed", Replay::kUnsafe));
     return;
   }
   if (!post_recv(b.fd, encode_user_data(Op::kBackendRecv, slot, b.generation))) {
-    backend_failed(slot, "cannot queue a receive (submission queue refused)", 502);
+    backend_failed(
+        slot, internal_error("cannot queue a receive (submission queue refused)", Replay::kUnsafe));
     return;
   }
   b.recv_started(multishot_);
@@ -102,12 +103,13 @@ void Engine::flush_backend(uint32_t slot) noexcept {
   const char* data = nullptr;
   size_t len = 0;
   if (!b.io.next_send(data, len, b.state != BackendState::kHandshaking)) {
-    backend_failed(slot, "TLS encode failed", 502);
+    backend_failed(slot, internal_error("TLS encode failed", Replay::kUnsafe));
     return;
   }
   if (len == 0) return;
   if (!ring_.send(b.fd, data, len, encode_user_data(Op::kBackendSend, slot, b.generation))) {
-    backend_failed(slot, "cannot queue a send (submission queue refused)", 502);
+    backend_failed(
+        slot, internal_error("cannot queue a send (submission queue refused)", Replay::kUnsafe));
     return;
   }
   b.send_started();
@@ -130,7 +132,7 @@ void Engine::on_backend_connect(uint32_t slot, int res) noexcept {
     char reason[512];
     std::snprintf(reason, sizeof reason, "connect to %s failed: %s", pool.pool.key_text().c_str(),
                   std::strerror(-res));
-    backend_failed(slot, reason, 502);
+    backend_failed(slot, backend_error(reason, Replay::kSafe));
     return;
   }
   if (pool.tls) {
@@ -180,7 +182,10 @@ void Engine::on_backend_send(uint32_t slot, int res) noexcept {
     if (b.state == BackendState::kHandshaking) pools_[b.pool].connect_failed(now_ms_);
     char reason[512];
     std::snprintf(reason, sizeof reason, "send to backend failed: %s", std::strerror(-res));
-    backend_failed(slot, reason, 502);
+    // A reset as the request went out: the backend closed the connection
+    // (a reused one it had given up on) without answering.
+    backend_failed(slot,
+                   backend_error(reason, b.parser.in_message() ? Replay::kUnsafe : Replay::kSafe));
     return;
   }
   b.io.on_sent(static_cast<size_t>(res));

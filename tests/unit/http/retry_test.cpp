@@ -10,7 +10,7 @@ FailedExchange reused_connection_closed(std::string_view method,
   FailedExchange f;
   f.replayable = is_replayable_request(method, framing);
   f.connection_reused = true;
-  f.connection_failure = true;
+  f.retry_safe = true;
   return f;
 }
 
@@ -43,9 +43,9 @@ TEST(Retry, OnlyOnceOnlyOnReusedConnectionsOnlyBeforeTheResponse) {
   EXPECT_FALSE(may_retry(f));
 }
 
-TEST(Retry, TimeoutsAreNotRetried) {
+TEST(Retry, AnExchangeTheBackendMayHaveActedOnIsNotRetried) {
   FailedExchange f = reused_connection_closed("GET");
-  f.connection_failure = false;
+  f.retry_safe = false;
   EXPECT_FALSE(may_retry(f));
 }
 

@@ -330,5 +330,38 @@ TEST_F(EngineTest, Engine_RetriesAnIdempotentRequestWhenAReusedConnectionClosed)
   EXPECT_EQ(engine_->counters().retries_total.load(), 1u);
 }
 
+// The same close after part of a response head: the backend got the request
+// and began answering, so the client gets 502 rather than a second request.
+TEST_F(EngineTest, Engine_DoesNotRetryWhenAReusedConnectionClosedMidResponse) {
+  const int client = accept();
+  auto subs = taken();
+  const Submission client_recv = *find(subs, Submission::Kind::kRecvMultishot, client);
+  deliver(client_recv, kGet);
+  subs = taken();
+  const Submission connect = *find(subs, Submission::Kind::kConnect);
+  engine_->complete(connect.user_data, 0);
+  subs = taken();
+  complete_send(*find(subs, Submission::Kind::kSend, connect.fd));
+  const Submission backend_recv = *find(subs, Submission::Kind::kRecvMultishot, connect.fd);
+  deliver(backend_recv, kOk);
+  subs = taken();
+  complete_send(*find(subs, Submission::Kind::kSend, client));
+  taken();
+
+  deliver(client_recv, kGet);
+  subs = taken();
+  const Submission* reused = find(subs, Submission::Kind::kSend, connect.fd);
+  ASSERT_NE(reused, nullptr);
+  complete_send(*reused);
+  deliver(backend_recv, "HTTP/1.1 200 OK\r\nContent-");
+  engine_->complete(backend_recv.user_data, 0);
+  subs = taken();
+  EXPECT_EQ(find(subs, Submission::Kind::kConnect), nullptr);
+  const Submission* to_client = find(subs, Submission::Kind::kSend, client);
+  ASSERT_NE(to_client, nullptr);
+  EXPECT_THAT(complete_send(*to_client), StartsWith("HTTP/1.1 502 "));
+  EXPECT_EQ(engine_->counters().retries_total.load(), 0u);
+}
+
 }  // namespace
 }  // namespace ringgate::proxy
