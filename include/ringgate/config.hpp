@@ -86,10 +86,21 @@ struct CpuAffinity {
   bool operator==(const CpuAffinity&) const = default;
 };
 
+// gateway.user: the account a gateway started as root switches to once its
+// listeners are bound and its files open. Resolved when the config is read.
+struct ServiceUser {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+
+  bool operator==(const ServiceUser&) const = default;
+};
+
 struct Gateway {
   uint32_t workers = 0;  // 0 = one per CPU this process may use
   CpuAffinity cpu_affinity;
   KtlsMode ktls = KtlsMode::kAuto;  // read at start only
+  std::optional<ServiceUser> user;  // read at start only
   std::vector<Listener> listeners;
   Admin admin;
   std::string state_dir;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "files/owner.hpp"
 #include "files/unique_fd.hpp"
 
 namespace ringgate::certs {
@@ -54,10 +55,17 @@ std::string parent_of(const std::string& path) {
 bool make_private_directory(const std::string& path, DirectoryOrigin origin, std::string& error) {
   std::error_code ignored;
   std::filesystem::create_directories(parent_of(path), ignored);  // mkdir() below reports failures
+  const files::Owner owner = files::file_owner();
   if (::mkdir(path.c_str(), 0700) == 0) {
     // The umask may have taken bits away; the owner needs all three.
     if (::chmod(path.c_str(), 0700) != 0) {
       error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+      return false;
+    }
+    // Root making it for the user it is about to become.
+    if (owner.uid != ::geteuid() && ::chown(path.c_str(), owner.uid, owner.gid) != 0) {
+      error = "cannot hand " + quoted(path) + " to uid " + std::to_string(owner.uid) + ": " +
+              describe_errno(errno);
       return false;
     }
     return sync_directory(parent_of(path), error);
@@ -76,9 +84,9 @@ bool make_private_directory(const std::string& path, DirectoryOrigin origin, std
     error = "cannot use " + quoted(path) + " as a directory: it is not one";
     return false;
   }
-  if (info.st_uid != ::geteuid()) {
+  if (info.st_uid != owner.uid) {
     error = path + " is owned by uid " + std::to_string(info.st_uid) +
-            ", not by the user ringgate runs as (uid " + std::to_string(::geteuid()) +
+            ", not by the user ringgate runs as (uid " + std::to_string(owner.uid) +
             "); chown it or choose another stateDir";
     return false;
   }

@@ -1,5 +1,7 @@
-// The gateway section of the config file: workers and their CPUs, listeners,
-// the admin API, limits, timeouts, pools and the access log.
+// The gateway section of the config file: workers and their CPUs, the
+// service user, listeners, the admin API, limits, timeouts, pools and the
+// access log.
+#include <pwd.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <cerrno>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include "config/cpus.hpp"
 #include "config/entities.hpp"
@@ -73,8 +76,8 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
   }
   std::optional<ObjectReader> object =
       ObjectReader::open(*value, "$.gateway",
-                         {"workers", "cpuAffinity", "ktls", "listeners", "admin", "stateDir",
-                          "limits", "timeouts", "pool", "accessLog"},
+                         {"workers", "cpuAffinity", "ktls", "user", "listeners", "admin",
+                          "stateDir", "limits", "timeouts", "pool", "accessLog"},
                          problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
@@ -87,6 +90,9 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
     gateway.ktls = KtlsMode::kOff;
   } else if (ktls != "auto") {
     problems_.add(object->path_of("ktls"), "expected \"auto\" or \"off\", found \"" + ktls + "\"");
+  }
+  if (std::optional<element> user = object->find("user")) {
+    load_user(*user, object->path_of("user"), gateway.user);
   }
   load_listeners(*object, gateway.listeners);
   if (std::optional<element> admin = object->find("admin")) {
@@ -115,6 +121,28 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
                     "address " + listener.address.to_string() + " is also used by a listener");
     }
   }
+}
+
+// A user name this host knows, resolved to its uid and primary group. The
+// lookup is the reader's, so --check-config on another host may answer
+// differently from the gateway (as for cpuAffinity).
+void Loader::load_user(element value, const std::string& path, std::optional<ServiceUser>& user) {
+  std::string_view name;
+  if (value.get_string().get(name) != simdjson::SUCCESS || name.empty()) {
+    problems_.add(path, "expected a user name (a non-empty string)");
+    return;
+  }
+  const std::string text(name);
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int rc = ::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (found == nullptr) {
+    problems_.add(path, "no such user \"" + text + "\"" +
+                            (rc != 0 ? " (user lookup failed: " + errno_text(rc) + ")" : ""));
+    return;
+  }
+  user = ServiceUser{text, entry.pw_uid, entry.pw_gid};
 }
 
 // "auto", "none", or a non-empty list of distinct CPUs this process may use.

@@ -30,6 +30,7 @@ class Loader {
  private:
   void load_gateway(std::optional<element> value, Gateway& gateway);
   void load_cpu_affinity(element value, const std::string& path, CpuAffinity& affinity);
+  void load_user(element value, const std::string& path, std::optional<ServiceUser>& user);
   std::optional<std::vector<int>> read_cpu_list(simdjson::dom::array list, const std::string& path);
   void load_listeners(ObjectReader& gateway, std::vector<Listener>& listeners);
   std::optional<Listener> load_listener(element value, const std::string& path);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -17,6 +18,8 @@
 #include "config/cpus.hpp"
 #include "core/cpu_plan.hpp"
 #include "core/log.hpp"
+#include "core/privileges.hpp"
+#include "core/service_notify.hpp"
 #include "core/snapshot.hpp"
 #include "files/unique_fd.hpp"
 #include "net/listener.hpp"
@@ -178,12 +181,43 @@ void raise_descriptor_limit(const config::Config& config, uint32_t workers) {
   }
 }
 
+std::string Gateway::serving_status() const {
+  return "serving " + std::to_string(config_->apis.size()) + " APIs on " +
+         std::to_string(config_->gateway.listeners.size()) + " listeners, config generation " +
+         std::to_string(generation_);
+}
+
+std::string Gateway::wait_for_warm_pools(const Snapshot& snapshot) const {
+  std::vector<std::string> keys;
+  if (config_->gateway.pool.min_idle > 0) {
+    for (const auto& pool : snapshot.pools) keys.push_back(pool.key_text);
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_->gateway.timeouts.backend_connect_ms);
+  while (!metrics_->live_everywhere(snapshot.generation, keys) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  size_t cold = 0;
+  for (const std::string& key : keys) cold += metrics_->live_everywhere(0, {key}) ? 0 : 1;
+  std::string status = serving_status();
+  if (cold > 0) {
+    status += "; " + std::to_string(cold) + " of " + std::to_string(keys.size()) +
+              " backend pools not warm yet (backend unreachable?)";
+  }
+  return status;
+}
+
 // The web console (DESIGN §10) on the admin listener, from the binary itself.
 static void serve_console(admin::AdminServer& admin) {
   admin.set_static_files(admin::console_files());
 }
 
 int Gateway::run() {
+  // Connected before anything else, while the socket's path is reachable.
+  std::string notify_error;
+  ServiceNotifier notifier(notify_error);
+  if (!notify_error.empty()) RG_WARN("%s; not notifying the service manager", notify_error.c_str());
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, ++generation_, false, problems);
   if (!problems.empty()) {
@@ -269,6 +303,19 @@ int Gateway::run() {
     shared_->ktls_available = ktls.available;
   }
 
+  // Everything that needs root is done: listeners bound, files open, kTLS
+  // probed (which may load the kernel's tls module).
+  const PrivilegeDrop dropped = drop_privileges(config_->gateway);
+  if (!dropped.ok) {
+    RG_ERROR("%s", dropped.message.c_str());
+    return 1;
+  }
+  if (dropped.warning) {
+    RG_WARN("%s", dropped.message.c_str());
+  } else if (!dropped.message.empty()) {
+    RG_INFO("%s", dropped.message.c_str());
+  }
+
   for (uint32_t w = 0; w < workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, *shared_, cpu_plan.cpus[w]));
     const std::string failure = workers_.back()->start();
@@ -281,6 +328,7 @@ int Gateway::run() {
     }
   }
   RG_INFO("ringgate %s ready", RINGGATE_VERSION);
+  if (notifier.enabled()) notifier.ready(wait_for_warm_pools(*shared_->snapshots.get()));
 
   bool running = true;
   std::vector<pollfd> polled;
@@ -297,12 +345,20 @@ int Gateway::run() {
         if (::read(signal_fd, &info, sizeof info) != sizeof info) continue;
         if (info.ssi_signo == SIGHUP) {
           RG_INFO("SIGHUP: reloading %s", config_path_.c_str());
-          if (reload()) admin.update(config_->gateway.admin);
+          notifier.reloading("reloading " + config_path_);
+          if (reload()) {
+            admin.update(config_->gateway.admin);
+            notifier.ready(serving_status());
+          } else {
+            notifier.ready("reload rejected (see the log); " + serving_status());
+          }
         } else if (info.ssi_signo == SIGUSR1) {
           reopen_access_log();
         } else {
           RG_INFO("%s: draining (up to %u ms)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
                   config_->gateway.timeouts.drain_ms);
+          notifier.stopping("draining (up to " +
+                            std::to_string(config_->gateway.timeouts.drain_ms) + " ms)");
           running = false;
         }
       } else {

@@ -46,6 +46,12 @@ class Gateway {
   // Serves the management resources (certificates, backends, APIs, policies)
   // on `admin`.
   void attach_resources(admin::AdminServer& admin);
+  // Waits (up to backendConnectMs) until every worker holds an idle
+  // connection in each of the snapshot's pools; returns the STATUS= text
+  // for the service manager, naming the pools that are not warm.
+  std::string wait_for_warm_pools(const Snapshot& snapshot) const;
+  // What the gateway serves, for STATUS= lines.
+  std::string serving_status() const;
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;

@@ -15,6 +15,8 @@
 #include "config/entities.hpp"
 #include "config/json_reader.hpp"
 #include "core/log.hpp"
+#include "core/privileges.hpp"
+#include "files/owner.hpp"
 #include "files/read_file.hpp"
 #include "policy/policy.hpp"
 
@@ -263,6 +265,8 @@ Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_r
   config::LoadResult loaded = config::load_file(config_path);
   problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
   if (!loaded.config) return prepared;
+  // Decided before the state dir is opened: whose it must be.
+  files::set_file_owner(state_owner(loaded.config->gateway));
   prepared.file_config = loaded.config;
   prepared.store = std::make_unique<certs::CertificateStore>();
   std::string error;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/privileges.hpp"
 #include "net/listener.hpp"
 #include "tls/context.hpp"
 
@@ -69,6 +70,7 @@ bool Worker::setup(std::string& error) {
   char name[16];
   std::snprintf(name, sizeof name, "ringgate-w%u", index_);
   pthread_setname_np(pthread_self(), name);
+  drop_thread_capabilities();
   if (!wake_fd_) {
     error = "eventfd failed";
     return false;

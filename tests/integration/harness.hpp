@@ -46,6 +46,14 @@ std::string read_file(const std::string& path);
 // Writes (truncates) `path` with `data` and the given mode; throws on failure.
 void write_file(const std::string& path, std::string_view data, unsigned mode = 0644);
 
+// The ports ringgate's start-up log names: the first listener's and the admin
+// API's (0 while the line is missing).
+struct LoggedPorts {
+  uint16_t listener = 0;
+  uint16_t admin = 0;
+};
+LoggedPorts logged_ports(const std::string& log);
+
 // True when `path` names an executable file.
 bool is_executable(const std::string& path);
 
@@ -595,6 +603,11 @@ struct GatewayConfig {
   std::map<std::string, uint64_t> pool;
   std::string access_log_path;  // gateway.accessLog.path; empty: key omitted
   std::string cpu_affinity;     // gateway.cpuAffinity as JSON ("\"none\"", "[0]"); empty: omitted
+  // gateway.user; empty: omitted. When set, the test directory is handed to
+  // that user as a deployment would (what the gateway re-reads or writes
+  // after switching belongs to it).
+  std::string user;
+  std::vector<std::string> env;  // extra "NAME=value" for ringgate's environment
   // Put before ringgate's command line, e.g. {"/usr/bin/prlimit", "--nofile=96:96"}:
   // a launcher that execs ringgate in its own process.
   std::vector<std::string> launcher;
@@ -673,6 +686,8 @@ class GatewayUnderTest {
   bool wait_for_log(const std::regex& pattern, Millis timeout = Millis(3000));
 
  private:
+  // chown -R of the test directory to `user` (gateway.user's deployment).
+  void hand_over_to(const std::string& user);
   // Starts ringgate on the config file as it is and reads its ports back;
   // throws AdminPortTaken (harness_gateway.cpp) when admin_port_ was taken.
   void start();

@@ -1,9 +1,14 @@
 // GatewayUnderTest: a ringgate process with a config written for the test; its
 // ports are read back from ringgate's start-up log.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -55,12 +60,7 @@ bool current_test_failed() {
          ::testing::Test::HasFailure();
 }
 
-// The ports ringgate's start-up log names: the first listener's and the admin
-// API's (0 while the line is missing).
-struct LoggedPorts {
-  uint16_t listener = 0;
-  uint16_t admin = 0;
-};
+}  // namespace
 
 LoggedPorts logged_ports(const std::string& log) {
   static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+) \()");
@@ -78,8 +78,6 @@ LoggedPorts logged_ports(const std::string& log) {
   }
   return ports;
 }
-
-}  // namespace
 
 std::string certificate_id_policy(std::string_view certificate_id) {
   return "<policies><inbound><authentication-certificate certificate-id=\"" +
@@ -99,6 +97,7 @@ std::string gateway_config_json(const GatewayConfig& config, uint16_t port, uint
   if (!config.cpu_affinity.empty()) {
     g += "    \"cpuAffinity\": " + config.cpu_affinity + ",\n";
   }
+  if (!config.user.empty()) g += "    \"user\": " + json_quote(config.user) + ",\n";
   g += "    \"listeners\": [{\"address\": \"" + loopback(port) + "\"";
   if (!config.listener_tls_json.empty()) g += ", \"tls\": " + config.listener_tls_json;
   g += "}],\n";
@@ -187,6 +186,7 @@ GatewayUnderTest::GatewayUnderTest(GatewayConfig config) : config_(std::move(con
     c.pfx.password_file = password;
   }
   config_path_ = dir_.file("ringgate.json");
+  if (!config_.user.empty()) hand_over_to(config_.user);
   // ringgate's config refuses port 0 for the admin API, so its port is a free
   // one picked here; another process may take it first, hence the retries.
   for (int attempt = 1;; ++attempt) {
@@ -202,12 +202,30 @@ GatewayUnderTest::GatewayUnderTest(GatewayConfig config) : config_(std::move(con
   }
 }
 
+void GatewayUnderTest::hand_over_to(const std::string& user) {
+  const passwd* entry = ::getpwnam(user.c_str());
+  if (entry == nullptr) throw std::runtime_error("no such user: " + user);
+  const uid_t uid = entry->pw_uid;
+  const gid_t gid = entry->pw_gid;
+  // The config file is written (and rewritten) later; the directory's own
+  // mode lets the user reach it.
+  ::chmod(dir_.path().c_str(), 0755);
+  if (::chown(dir_.path().c_str(), uid, gid) != 0) {
+    throw std::runtime_error("chown " + dir_.path() + ": " + std::strerror(errno));
+  }
+  for (const auto& entry_path : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    if (::lchown(entry_path.path().c_str(), uid, gid) != 0) {
+      throw std::runtime_error("chown " + entry_path.path().string() + ": " + std::strerror(errno));
+    }
+  }
+}
+
 void GatewayUnderTest::start() {
   const std::string name = starts_ == 0 ? "ringgate" : "ringgate-" + std::to_string(starts_ + 1);
   ++starts_;
   std::vector<std::string> argv = config_.launcher;
   argv.insert(argv.end(), {ringgate_binary(), "--config", config_path_});
-  process_ = std::make_unique<Process>(std::move(argv), dir_.path(), name);
+  process_ = std::make_unique<Process>(std::move(argv), dir_.path(), name, config_.env);
 
   const auto deadline = Clock::now() + Millis(15000);
   auto fail = [&](const std::string& what) {

@@ -117,8 +117,8 @@ TEST_F(ConfigTest, Config_RejectsUnknownKeyWithPath) {
   EXPECT_THAT(result.problems,
               ElementsAre(ProblemIs("$.gateway.limts",
                                     "unknown key (expected one of: workers, cpuAffinity, "
-                                    "ktls, listeners, admin, stateDir, limits, timeouts, pool, "
-                                    "accessLog)")));
+                                    "ktls, user, listeners, admin, stateDir, limits, timeouts, "
+                                    "pool, accessLog)")));
 }
 
 TEST_F(ConfigTest, Config_KtlsIsAutoUnlessTurnedOff) {
@@ -225,6 +225,28 @@ TEST_F(ConfigTest, Config_ReadsCpuAffinityListInTheOrderWritten) {
   } else {
     EXPECT_THAT(affinity.cpus, ElementsAre(allowed[1], allowed[0]));
   }
+}
+
+TEST_F(ConfigTest, Config_ResolvesGatewayUserToItsIds) {
+  LoadResult result = load_with(R"("user": "root")");
+
+  ASSERT_THAT(result.problems, IsEmpty());
+  ASSERT_TRUE(result.config->gateway.user.has_value());
+  EXPECT_EQ(result.config->gateway.user->name, "root");
+  EXPECT_EQ(result.config->gateway.user->uid, 0u);
+  EXPECT_EQ(result.config->gateway.user->gid, 0u);
+  EXPECT_FALSE(load(kMinimal).config->gateway.user.has_value());
+}
+
+TEST_F(ConfigTest, Config_NamesAnUnknownOrEmptyGatewayUser) {
+  EXPECT_THAT(load_with(R"("user": "no-such-user-ringgate")").problems,
+              ElementsAre(ProblemIs("$.gateway.user", R"(no such user "no-such-user-ringgate")")));
+  EXPECT_THAT(
+      load_with(R"("user": "")").problems,
+      ElementsAre(ProblemIs("$.gateway.user", "expected a user name (a non-empty string)")));
+  EXPECT_THAT(
+      load_with(R"("user": 0)").problems,
+      ElementsAre(ProblemIs("$.gateway.user", "expected a user name (a non-empty string)")));
 }
 
 TEST_F(ConfigTest, Config_RejectsCpuAffinityOtherThanAutoNoneOrAList) {
