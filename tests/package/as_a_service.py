@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Runs the installed ringgate the way its systemd unit does, short of the
-sandbox: as user ringgate with CAP_NET_BIND_SERVICE as its only (ambient)
-capability and no new privileges (setpriv does what User=,
-AmbientCapabilities=, CapabilityBoundingSet= and NoNewPrivileges= do), on
-the package's config (its ports moved to free ones so that nothing else on
-the machine is disturbed), with NOTIFY_SOCKET pointing at a socket this
-script reads, as for Type=notify. Checks, printing one line each, that:
+file-system sandbox: as user ringgate with CAP_NET_BIND_SERVICE as its only
+(ambient) capability and no new privileges (setpriv does what User=,
+AmbientCapabilities=, CapabilityBoundingSet= and NoNewPrivileges= do), under
+the unit's system call filter (below), on the package's config (its ports
+moved to free ones so that nothing else on the machine is disturbed), with
+NOTIFY_SOCKET pointing at a socket this script reads, as for Type=notify.
+Checks, printing one line each, that:
 
   - READY=1 arrives with a STATUS= line;
+  - no new privileges, the seccomp filter in force;
   - the control thread keeps CAP_NET_BIND_SERVICE and nothing else, the
     workers none;
   - the admin API answers /healthz with the package's generated token and
@@ -18,12 +20,24 @@ script reads, as for Type=notify. Checks, printing one line each, that:
     READY=1, the config, token and state dir re-read as ringgate;
   - SIGTERM gives STOPPING=1 and exit status 0.
 
+The system call filter is the unit's SystemCallFilter= (@system-service,
+less @privileged, plus capset; native architecture only), expanded with
+`systemd-analyze syscall-filter` and installed with seccomp before setpriv
+runs; setpriv's own setgroups, setresgid and setresuid are let through, as
+systemd switches user before it applies the filter. Where the unit answers a
+call outside the list with EPERM, here it kills the process (SIGSYS), so a
+call the gateway needs but the unit forbids cannot go unnoticed. x86-64
+only (the system call numbers come from its unistd_64.h); elsewhere the run
+goes without it and says so.
+
 usage: as_a_service.py CONFIG WORKDIR   (exit 0: every check passed)
 Python 3 standard library only.
 """
 
+import ctypes
 import json
 import os
+import platform
 import pwd
 import re
 import signal
@@ -35,6 +49,79 @@ import urllib.error
 import urllib.request
 
 ACCESS_LOG = "/var/log/ringgate/access.log"
+
+
+# seccomp: a classic BPF program over struct seccomp_data.
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_RET_K = 0x20, 0x15, 0x06
+SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
+AUDIT_ARCH_X86_64 = 0xC000003E
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+UNISTD_64 = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def syscall_sets():
+    """systemd's named system call sets: "@name" -> its members (names, or
+    further "@sets"), from `systemd-analyze syscall-filter`."""
+    listing = subprocess.run(["systemd-analyze", "syscall-filter"], check=True,
+                             capture_output=True, text=True).stdout
+    sets, current = {}, None
+    for line in listing.splitlines():
+        item = line.strip()
+        if not item or item.startswith("#"):
+            continue
+        if not line[0].isspace() and item.startswith("@"):
+            current = sets.setdefault(item, [])
+        elif current is not None:
+            current.append(item)
+    return sets
+
+
+def unit_filter():
+    """The unit's allow list as a seccomp program, or None where this script
+    cannot build one (not x86-64)."""
+    if platform.machine() != "x86_64" or not os.path.exists(UNISTD_64):
+        return None
+    sets = syscall_sets()
+
+    def expand(name):
+        if not name.startswith("@"):
+            return {name}
+        return set().union(*(expand(member) for member in sets[name]))
+
+    allowed = (expand("@system-service") - expand("@privileged")) | {"capset"}
+    allowed |= {"setgroups", "setresgid", "setresuid"}  # setpriv, before ringgate
+    numbers = {}
+    with open(UNISTD_64) as f:
+        for line in f:
+            m = re.match(r"#define __NR_(\w+)\s+(\d+)", line)
+            if m:
+                numbers[m.group(1)] = int(m.group(2))
+    program = [(BPF_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+               (BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+               (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+               (BPF_LD_W_ABS, 0, 0, 0)]  # seccomp_data.nr
+    for number in sorted(numbers[name] for name in allowed if name in numbers):
+        program += [(BPF_JEQ_K, 0, 1, number), (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
+    program.append((BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS))
+    return (SockFilter * len(program))(*(SockFilter(*insn) for insn in program))
+
+
+def install_filter(program):
+    """Runs in the child between fork and exec."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    prog = SockFprog(len(program), program)
+    if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0):
+        raise OSError(ctypes.get_errno(), "seccomp filter")
 
 
 def free_port():
@@ -73,8 +160,12 @@ def main():
     as_the_unit = ["setpriv", "--reuid=ringgate", "--regid=ringgate", "--init-groups",
                    "--inh-caps=-all,+net_bind_service", "--ambient-caps=-all,+net_bind_service",
                    "--bounding-set=-all,+net_bind_service", "--no-new-privs", "--"]
+    program = unit_filter()
+    if program is None:
+        print("    note: no system call filter on %s (x86-64 only)" % platform.machine())
     gateway = subprocess.Popen(as_the_unit + ["/usr/bin/ringgate", "--config", copy], env=env,
-                               stdout=subprocess.DEVNULL, stderr=stderr)
+                               stdout=subprocess.DEVNULL, stderr=stderr,
+                               preexec_fn=(lambda: install_filter(program)) if program else None)
     failures = []
 
     def check(name, ok, detail=""):
@@ -131,6 +222,13 @@ def main():
                                   int(fields["CapEff"], 16), fields["Name"].strip())
         check("every thread runs as ringgate", all(t[0] == {uid} for t in threads.values()),
               "threads: %r" % threads)
+        with open("/proc/%d/status" % gateway.pid) as f:
+            status = dict(l.split(":", 1) for l in f if ":" in l)
+        check("no new privileges%s" % (", seccomp filter in force" if program else ""),
+              status["NoNewPrivs"].strip() == "1" and
+              (not program or status["Seccomp"].strip() == "2"),
+              "NoNewPrivs %s, Seccomp %s" % (status["NoNewPrivs"].strip(),
+                                             status["Seccomp"].strip()))
         control = threads.pop(gateway.pid)[1]
         check("control thread: CAP_NET_BIND_SERVICE only", control == net_bind_service,
               "CapEff %x" % control)
@@ -193,6 +291,9 @@ def main():
         if gateway.poll() is None:
             gateway.kill()
             gateway.wait()
+        elif gateway.returncode == -signal.SIGSYS:
+            check("no system call outside the unit's filter", False,
+                  "killed by SIGSYS: it made a call SystemCallFilter= forbids")
     return 1 if failures else 0
 
 
