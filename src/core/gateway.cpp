@@ -143,7 +143,7 @@ bool Gateway::attach_listeners(const config::Config& config, Snapshot& snapshot)
   std::string error;
   std::vector<std::vector<int>> fds;
   if (!listeners_->prepare(config.gateway.listeners, fds, error)) {
-    RG_ERROR("%s; still serving the previous config", error.c_str());
+    RG_ERROR("%s%s", error.c_str(), workers_.empty() ? "" : "; still serving the previous config");
     return false;
   }
   for (const config::Listener& listener : config.gateway.listeners) {

@@ -28,7 +28,11 @@ int open_listener(const config::SocketAddress& address, std::string& error, Port
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (sharing == PortSharing::kShared) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
-    error = "listener " + address.to_string() + ": " + std::strerror(errno);
+    const int code = errno;
+    error = "listener " + address.to_string() + ": " + std::strerror(code);
+    if (code == EACCES && address.port < 1024) {
+      error += " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)";
+    }
     ::close(fd);
     return -1;
   }

@@ -24,8 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const TestPki& pki() { return TestPki::shared(); }
-
 // A password no log line, answer or state file may ever contain.
 constexpr const char* kUploadPassword = "Upl0ad-pw-7f3c9e-never-stored";
 

@@ -21,6 +21,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -290,6 +291,46 @@ TEST(ServiceUser, RootWithoutGatewayUserWarnsAtStart) {
   GatewayUnderTest gateway(config);
   EXPECT_TRUE(gateway.wait_for_log(std::regex(R"(warn running as root: set \$\.gateway\.user)")))
       << gateway.process().stderr_text();
+}
+
+// Not root at all: a user given CAP_NET_BIND_SERVICE (systemd's
+// AmbientCapabilities) binds :443; without it the start fails and says why.
+TEST(ServiceUser, AnUnprivilegedUserWithTheBindCapabilityListensOn443) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to start ringgate as another user";
+  if (!is_executable("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  if (port_accepts(443)) GTEST_SKIP() << "something already listens on 127.0.0.1:443";
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  write_file(dir.file("admin.token"), "bind-test-token\n", 0644);
+  GatewayConfig config;
+  write_file(dir.file("ringgate.json"),
+             gateway_config_json(config, 443, free_port(), "admin.token"));
+  ::mkdir(dir.file("state").c_str(), 0700);
+  const passwd* nobody = service_account();
+  if (nobody == nullptr) GTEST_SKIP() << "no user \"nobody\" on this machine";
+  ASSERT_EQ(::chown(dir.file("state").c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  const std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=nobody",
+                                              "--regid=" + std::to_string(nobody->pw_gid),
+                                              "--clear-groups"};
+
+  std::vector<std::string> argv = as_nobody;
+  argv.insert(argv.end(), {"--inh-caps=+net_bind_service", "--ambient-caps=+net_bind_service",
+                           ringgate_binary(), "--config", dir.file("ringgate.json")});
+  Process with(argv, dir.path(), "with-capability");
+  const auto deadline = Clock::now() + Millis(10000);
+  while (!port_accepts(443) && with.running() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(20));
+  }
+  EXPECT_TRUE(port_accepts(443)) << with.stderr_text();
+  EXPECT_EQ(with.terminate(SIGTERM, Millis(15000)), 0);
+
+  argv = as_nobody;
+  argv.insert(argv.end(), {ringgate_binary(), "--config", dir.file("ringgate.json")});
+  Process without(argv, dir.path(), "without-capability");
+  EXPECT_EQ(without.wait_exit(Millis(10000)), 1);
+  EXPECT_THAT(without.stderr_text(),
+              HasSubstr("127.0.0.1:443: Permission denied (a port below 1024 needs root or "
+                        "CAP_NET_BIND_SERVICE)"));
 }
 
 }  // namespace

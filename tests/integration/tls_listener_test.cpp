@@ -10,8 +10,6 @@
 namespace ringgate::itest {
 namespace {
 
-const TestPki& pki() { return TestPki::shared(); }
-
 // nginx requiring client-aes's CA; ringgate with edge-a and edge-b in the
 // store and API "a" → nginx with client-aes.
 class TlsListener : public ::testing::Test {
