@@ -267,6 +267,15 @@ int Gateway::run() {
     RG_ERROR("$.gateway.accessLog.path: %s", log_error.c_str());
     return 1;
   }
+  const std::string& log_path = config_->gateway.access_log.path;
+  if (::geteuid() == 0 && config_->gateway.user && !log_path.empty() && log_path != "-") {
+    // Written by gateway.user from now on, and rotated as its file.
+    const files::Owner owner = state_owner(config_->gateway);
+    if (::chown(log_path.c_str(), owner.uid, owner.gid) != 0) {
+      RG_WARN("$.gateway.accessLog.path: cannot hand %s to %s: %s", log_path.c_str(),
+              config_->gateway.user->name.c_str(), std::strerror(errno));
+    }
+  }
   log_writer_->start();
   shared_->logs = log_writer_.get();
   if (!config_->gateway.access_log.path.empty()) {

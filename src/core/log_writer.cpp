@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/log.hpp"
+#include "core/privileges.hpp"
 
 namespace ringgate::core {
 
@@ -70,6 +71,7 @@ void LogWriter::wake() noexcept {
 
 void LogWriter::run() noexcept {
   pthread_setname_np(pthread_self(), "ringgate-log");
+  drop_thread_capabilities();  // it writes files; it binds nothing
   pollfd wake{wake_fd_.get(), POLLIN, 0};
   while (!stopping_.load(std::memory_order_acquire)) {
     if (::poll(&wake, 1, static_cast<int>(options_.flush_interval_ms)) > 0) {

@@ -243,6 +243,7 @@ TEST(ServiceUser, EveryThreadRunsAsGatewayUserAfterAStartAsRoot) {
   GatewayConfig config;
   config.user = "nobody";
   config.workers = 2;
+  config.access_log_path = "access.log";
   config.apis.push_back({"api", "api", "http://127.0.0.1:9/base", ""});
   GatewayUnderTest gateway(config);
   ASSERT_TRUE(gateway.wait_for_log(std::regex("running as user nobody")));
@@ -255,8 +256,8 @@ TEST(ServiceUser, EveryThreadRunsAsGatewayUserAfterAStartAsRoot) {
     // Real, effective, saved and filesystem ids alike.
     EXPECT_EQ(fields.at("Uid"), uid + "\t" + uid + "\t" + uid + "\t" + uid) << name;
     EXPECT_EQ(fields.at("Gid"), gid + "\t" + gid + "\t" + gid + "\t" + gid) << name;
-    if (name.starts_with("ringgate-w")) {
-      ++workers;
+    if (name.starts_with("ringgate-w") || name.starts_with("ringgate-log")) {
+      workers += name.starts_with("ringgate-w") ? 1 : 0;
       EXPECT_EQ(fields.at("CapEff"), "0000000000000000") << name;
     } else if (name.starts_with("ringgate/")) {
       // The control thread keeps one capability: binding ports below 1024
@@ -276,6 +277,12 @@ TEST(ServiceUser, EveryThreadRunsAsGatewayUserAfterAStartAsRoot) {
   ASSERT_EQ(::stat((gateway.state_dir() + "/resources.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_uid, nobody->pw_uid);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+  // The access log ringgate opened as root is the user's to write and rotate.
+  ASSERT_EQ(
+      ::stat((std::filesystem::path(gateway.config_path()).parent_path() / "access.log").c_str(),
+             &info),
+      0);
+  EXPECT_EQ(info.st_uid, nobody->pw_uid);
 
   // And a reload re-reads the config, token and state dir as that user.
   gateway.process().stop(SIGHUP);
