@@ -247,6 +247,8 @@ TEST(ServiceUser, EveryThreadRunsAsGatewayUserAfterAStartAsRoot) {
   config.apis.push_back({"api", "api", "http://127.0.0.1:9/base", ""});
   GatewayUnderTest gateway(config);
   ASSERT_TRUE(gateway.wait_for_log(std::regex("running as user nobody")));
+  // Every worker has started (and named itself) once ready is logged.
+  ASSERT_TRUE(gateway.wait_for_log(std::regex("ringgate \\S+ ready")));
 
   const std::string uid = std::to_string(nobody->pw_uid);
   const std::string gid = std::to_string(nobody->pw_gid);
