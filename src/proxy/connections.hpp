@@ -78,6 +78,10 @@ struct RequestState {
 
 struct ClientConn : net::Connection {
   bool close_after_send = false;
+  // The client ended its input (EOF or close_notify) while a response was on
+  // its way: that response and any pipelined ones still go out, then the
+  // connection closes instead of reading again.
+  bool input_ended = false;
   ClientPhase phase = ClientPhase::kIdle;
   // Per-request state, taken from the worker's spares on a request's first
   // byte and handed back when the connection goes idle: an idle keep-alive

@@ -15,6 +15,7 @@ uint32_t Engine::alloc_client() noexcept {
   const uint32_t slot = clients_.acquire();
   ClientConn& c = clients_[slot];
   c.close_after_send = false;
+  c.input_ended = false;
   c.phase = ClientPhase::kIdle;
   c.pending_in.clear();
   c.backend = kNoSlot;
@@ -51,6 +52,10 @@ void Engine::post_client_recv(uint32_t slot) noexcept {
   ClientConn& c = clients_[slot];
   c.recv_wanted = true;
   if (c.recv_posted || c.closing) return;
+  if (c.input_ended) {
+    end_after_input(slot);
+    return;
+  }
   if (c.io.ktls_wanted && !c.send_posted && c.io.pending() == 0 &&
       !offload_ktls(c.fd, c.io, "client connection")) {
     close_client(slot);
@@ -61,6 +66,25 @@ void Engine::post_client_recv(uint32_t slot) noexcept {
     return;
   }
   c.recv_started(multishot_);
+}
+
+bool Engine::client_input_ended(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
+  if (c.phase != ClientPhase::kProxying || !c.request_done) return false;
+  c.input_ended = true;
+  return true;
+}
+
+// Where the connection would read again, but its input has ended: once no
+// exchange is left and everything is sent, it closes.
+void Engine::end_after_input(uint32_t slot) noexcept {
+  ClientConn& c = clients_[slot];
+  if (c.phase == ClientPhase::kProxying || c.phase == ClientPhase::kWaiting) return;
+  if (c.phase == ClientPhase::kLingering || (!c.send_posted && c.io.pending() == 0)) {
+    close_client(slot);
+    return;
+  }
+  c.close_after_send = true;
 }
 
 void Engine::flush_client(uint32_t slot) noexcept {
@@ -126,6 +150,7 @@ void Engine::handle_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept
   }
   if (cqe.res <= 0) {
     if (has_buffer) buffers_.recycle(bid);
+    if (cqe.res == 0 && client_input_ended(slot)) return;
     close_client(slot);
     return;
   }

@@ -94,6 +94,10 @@ class Engine {
   void on_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void handle_client_recv(uint32_t slot, const io_uring_cqe& cqe) noexcept;
   void on_client_send(uint32_t slot, int res) noexcept;
+  // The client's input ended (EOF, close_notify). True when an exchange is
+  // under way and its response still goes out; false: close the connection.
+  bool client_input_ended(uint32_t slot) noexcept;
+  void end_after_input(uint32_t slot) noexcept;
   void close_client(uint32_t slot) noexcept;
   void linger_client(uint32_t slot) noexcept;
   void maybe_free_client(uint32_t slot) noexcept;
@@ -158,7 +162,7 @@ class Engine {
   // Answers every request waiting in `pool` 503 with `reason`.
   void fail_waiters(WorkerPool& pool, const char* reason) noexcept;
   void on_request_complete(uint32_t slot) noexcept;
-  void keep_reading_while_waiting(uint32_t slot) noexcept;
+  void keep_reading_during_exchange(uint32_t slot) noexcept;
   void process_backend_input(uint32_t slot, const char* data, size_t len) noexcept;
   void on_backend_eof(uint32_t slot, int res) noexcept;
   void on_response_head(uint32_t client, uint32_t backend) noexcept;

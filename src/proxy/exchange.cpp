@@ -96,7 +96,7 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
     if (exchanging && c.request_done) {
       // A pipelined request: it waits until this response is complete.
       c.pending_in.append(data, len);
-      keep_reading_while_waiting(slot);
+      keep_reading_during_exchange(slot);
       return;
     }
     std::string* body_out = nullptr;
@@ -124,7 +124,7 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
       case http::ParseStatus::kMessageComplete:
         on_request_complete(slot);
         if (len > 0) continue;
-        keep_reading_while_waiting(slot);
+        keep_reading_during_exchange(slot);
         if (c.phase == ClientPhase::kProxying || c.phase == ClientPhase::kWaiting || c.closing ||
             c.close_after_send) {
           return;
@@ -136,7 +136,7 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
   // Everything parsed; more bytes are needed.
   if (c.phase == ClientPhase::kWaiting) {
     // The wait timer governs the upload until a connection is free.
-    keep_reading_while_waiting(slot);
+    keep_reading_during_exchange(slot);
     return;
   }
   if (c.phase == ClientPhase::kProxying) {
@@ -156,11 +156,20 @@ void Engine::process_client_input(uint32_t slot, const char* data, size_t len) n
 
 // A waiting request keeps its receive armed, so that a client that goes
 // away leaves the wait list at once; what it sends meanwhile is held, up to
-// kBackpressureBytes.
-void Engine::keep_reading_while_waiting(uint32_t slot) noexcept {
+// kBackpressureBytes. So does a request whose response is on its way: the
+// armed multishot receive then simply stays armed into the next request,
+// instead of being cancelled and armed again around every exchange (two
+// operations and two completions a request saved); pipelined input waits in
+// pending_in.
+void Engine::keep_reading_during_exchange(uint32_t slot) noexcept {
   ClientConn& c = clients_[slot];
-  if (c.phase != ClientPhase::kWaiting || c.closing) return;
-  if (c.req->held_body.size() + c.pending_in.size() < kBackpressureBytes) post_client_recv(slot);
+  if (c.closing) return;
+  if (c.phase == ClientPhase::kWaiting) {
+    if (c.req->held_body.size() + c.pending_in.size() < kBackpressureBytes) post_client_recv(slot);
+  } else if (c.phase == ClientPhase::kProxying && c.request_done && c.keep_alive &&
+             !c.input_ended && !c.io.ktls_wanted && c.pending_in.size() < kBackpressureBytes) {
+    post_client_recv(slot);
+  }
 }
 
 bool Engine::start_exchange(uint32_t slot) noexcept {

@@ -146,7 +146,7 @@ bool Engine::client_tls_input(uint32_t slot, const char* data, size_t len) noexc
     if (!c.io.ktls_wanted) bump(counters_.transport_userspace_tls);
   }
   if (r.status == IoStatus::kClosed && plain.empty()) {
-    close_client(slot);
+    if (!client_input_ended(slot)) close_client(slot);
     return false;
   }
   if (plain.empty()) {

@@ -266,6 +266,22 @@ TEST_F(Proxy, AnswersPipelinedRequestsInOrder) {
   }
 }
 
+// A client that half-closes after its requests (shutdown(SHUT_WR), as
+// `nc -N` does) gets every answer, the slow first one included, then the
+// close.
+TEST_F(Proxy, AnswersPipelinedRequestsOfAClientThatHalfClosed) {
+  RawClient c(gateway_->port());
+  ASSERT_TRUE(c.send(make_request("GET", "/slow/first") + make_request("GET", "/api/second")));
+  c.shutdown_write();
+  for (const char* uri : {"/slow/first", "/api/second"}) {
+    auto r = c.read_response(Millis(10000));
+    ASSERT_TRUE(r) << "waiting for " << uri << ": " << c.error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("X-Echo-Uri"), uri);
+  }
+  EXPECT_TRUE(c.wait_closed(Millis(3000))) << "connection still open after the client's EOF";
+}
+
 TEST_F(Proxy, HeadKeepsContentLengthAndSendsNoBody) {
   RawClient c(gateway_->port());
   ASSERT_TRUE(c.send(make_request("HEAD", "/big/big.bin")));

@@ -202,25 +202,23 @@ TEST_F(EngineTest, Engine_IgnoresACompletionForASlotReusedSince) {
   EXPECT_EQ(engine_->live_clients(), 1u);
 }
 
-TEST_F(EngineTest, Engine_HoldsDataThatRacedAPauseUntilTheResponseIsDone) {
+TEST_F(EngineTest, Engine_KeepsTheReceiveArmedAndHoldsAPipelinedRequestUntilTheResponse) {
   const int client = accept();
   auto subs = taken();
   const Submission client_recv = *find(subs, Submission::Kind::kRecvMultishot, client);
   deliver(client_recv, kGet);
   subs = taken();
-  // The request is complete: reading pauses until its response is sent, so
-  // the armed receive is withdrawn.
-  const Submission* cancel = find(subs, Submission::Kind::kCancel);
-  ASSERT_NE(cancel, nullptr);
-  EXPECT_EQ(cancel->target, client_recv.user_data);
+  // The request is complete; the multishot receive stays armed (no cancel,
+  // no new receive) while its response is on the way.
+  EXPECT_EQ(find(subs, Submission::Kind::kCancel), nullptr);
+  EXPECT_EQ(find(subs, Submission::Kind::kRecvMultishot, client), nullptr);
   const Submission connect = *find(subs, Submission::Kind::kConnect);
 
-  // A pipelined request raced the cancel; then the cancel lands.
+  // A pipelined request arrives meanwhile: held, not routed yet.
   deliver(client_recv, "GET /api/second HTTP/1.1\r\nHost: gw\r\n\r\n");
-  engine_->complete(client_recv.user_data, -ECANCELED);
   subs = taken();
-  EXPECT_EQ(find(subs, Submission::Kind::kRecvMultishot, client), nullptr);  // still paused
-  EXPECT_EQ(find(subs, Submission::Kind::kConnect), nullptr);                // second request waits
+  EXPECT_EQ(find(subs, Submission::Kind::kCancel), nullptr);
+  EXPECT_EQ(find(subs, Submission::Kind::kConnect), nullptr);
 
   engine_->complete(connect.user_data, 0);
   subs = taken();
@@ -229,12 +227,54 @@ TEST_F(EngineTest, Engine_HoldsDataThatRacedAPauseUntilTheResponseIsDone) {
   EXPECT_THAT(complete_send(to_backend), StartsWith("GET /base/items "));
   deliver(backend_recv, kOk);
   subs = taken();
-  const Submission* to_client = find(subs, Submission::Kind::kSend, client);
-  ASSERT_NE(to_client, nullptr);
+  ASSERT_NE(find(subs, Submission::Kind::kSend, client), nullptr);
   // The held request goes out on the same, now idle, backend connection.
   const Submission* second = find(subs, Submission::Kind::kSend, connect.fd);
   ASSERT_NE(second, nullptr);
   EXPECT_THAT(complete_send(*second), StartsWith("GET /base/second "));
+}
+
+TEST_F(EngineTest, Engine_PausesAClientThatPipelinesTooMuchDuringAnExchange) {
+  const int client = accept();
+  auto subs = taken();
+  const Submission client_recv = *find(subs, Submission::Kind::kRecvMultishot, client);
+  deliver(client_recv, kGet);
+  taken();
+  const std::string chunk(kBufferSize, 'x');
+  const Submission* cancel = nullptr;
+  for (int i = 0; i < 64 && cancel == nullptr; ++i) {
+    deliver(client_recv, chunk);
+    subs = taken();
+    cancel = find(subs, Submission::Kind::kCancel);
+  }
+  ASSERT_NE(cancel, nullptr);  // 64 KiB held: reading pauses
+  EXPECT_EQ(cancel->target, client_recv.user_data);
+}
+
+TEST_F(EngineTest, Engine_AnswersAClientThatEndedItsInputThenCloses) {
+  const int client = accept();
+  auto subs = taken();
+  const Submission client_recv = *find(subs, Submission::Kind::kRecvMultishot, client);
+  deliver(client_recv, kGet);
+  subs = taken();
+  const Submission connect = *find(subs, Submission::Kind::kConnect);
+  // The client half-closes (shutdown(SHUT_WR)) as its request goes out.
+  engine_->complete(client_recv.user_data, 0);
+  EXPECT_EQ(engine_->live_clients(), 1u);
+
+  engine_->complete(connect.user_data, 0);
+  subs = taken();
+  complete_send(*find(subs, Submission::Kind::kSend, connect.fd));
+  deliver(*find(subs, Submission::Kind::kRecvMultishot, connect.fd), kOk);
+  subs = taken();
+  const Submission* to_client = find(subs, Submission::Kind::kSend, client);
+  ASSERT_NE(to_client, nullptr);
+  EXPECT_THAT(complete_send(*to_client), StartsWith("HTTP/1.1 200 OK\r\n"));
+  // Answered; nothing more will come, so no receive is armed again.
+  subs = taken();
+  EXPECT_EQ(find(subs, Submission::Kind::kRecvMultishot, client), nullptr);
+  EXPECT_EQ(find(subs, Submission::Kind::kRecv, client), nullptr);
+  EXPECT_EQ(engine_->live_clients(), 0u);
 }
 
 TEST_F(EngineTest, Engine_ReadsOnWhenTheClientDrainedBeforeAPauseLanded) {
