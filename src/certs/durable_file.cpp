@@ -9,15 +9,12 @@
 #include <filesystem>
 #include <system_error>
 
+#include "files/errno_text.hpp"
 #include "files/owner.hpp"
 #include "files/unique_fd.hpp"
 
 namespace ringgate::certs {
 namespace {
-
-std::string describe_errno(int code) {
-  return std::error_code(code, std::generic_category()).message();
-}
 
 std::string quoted(const std::string& path) { return "\"" + path + "\""; }
 
@@ -39,7 +36,7 @@ bool write_all(int fd, std::string_view data, int& error_code) {
 bool sync_directory(const std::string& directory, std::string& error) {
   files::UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
-    error = "cannot sync directory " + quoted(directory) + ": " + describe_errno(errno);
+    error = "cannot sync directory " + quoted(directory) + ": " + files::errno_text(errno);
     return false;
   }
   return true;
@@ -59,25 +56,25 @@ bool make_private_directory(const std::string& path, DirectoryOrigin origin, std
   if (::mkdir(path.c_str(), 0700) == 0) {
     // The umask may have taken bits away; the owner needs all three.
     if (::chmod(path.c_str(), 0700) != 0) {
-      error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+      error = "cannot set mode 0700 on " + quoted(path) + ": " + files::errno_text(errno);
       return false;
     }
     // Root making it for the user it is about to become.
     if (owner.uid != ::geteuid() && ::chown(path.c_str(), owner.uid, owner.gid) != 0) {
       error = "cannot hand " + quoted(path) + " to uid " + std::to_string(owner.uid) + ": " +
-              describe_errno(errno);
+              files::errno_text(errno);
       return false;
     }
     return sync_directory(parent_of(path), error);
   }
   if (errno != EEXIST) {
-    error = "cannot create directory " + quoted(path) + ": " + describe_errno(errno);
+    error = "cannot create directory " + quoted(path) + ": " + files::errno_text(errno);
     return false;
   }
   struct stat info {};
   const bool ours = origin == DirectoryOrigin::kGateway;
   if ((ours ? ::lstat(path.c_str(), &info) : ::stat(path.c_str(), &info)) != 0) {
-    error = "cannot use directory " + quoted(path) + ": " + describe_errno(errno);
+    error = "cannot use directory " + quoted(path) + ": " + files::errno_text(errno);
     return false;
   }
   if (!S_ISDIR(info.st_mode)) {
@@ -93,7 +90,7 @@ bool make_private_directory(const std::string& path, DirectoryOrigin origin, std
   const mode_t mode = info.st_mode & 07777;
   if (ours) {
     if (mode != 0700 && ::chmod(path.c_str(), 0700) != 0) {
-      error = "cannot set mode 0700 on " + quoted(path) + ": " + describe_errno(errno);
+      error = "cannot set mode 0700 on " + quoted(path) + ": " + files::errno_text(errno);
       return false;
     }
     return true;
@@ -113,13 +110,14 @@ bool write_file_atomically(const std::string& directory, const std::string& name
   // mkostemp creates the file with mode 0600 and a name no one else holds.
   files::UniqueFd fd(::mkostemp(temp_path.data(), O_CLOEXEC));
   if (fd.get() < 0) {
-    error = "cannot create a temp file in " + quoted(directory) + ": " + describe_errno(errno);
+    error = "cannot create a temp file in " + quoted(directory) + ": " + files::errno_text(errno);
     return false;
   }
   const std::string final_path = directory + "/" + name;
   auto fail = [&](const char* step, int code) {
     ::unlink(temp_path.c_str());
-    error = std::string("cannot ") + step + " " + quoted(final_path) + ": " + describe_errno(code);
+    error =
+        std::string("cannot ") + step + " " + quoted(final_path) + ": " + files::errno_text(code);
     return false;
   };
   int code = 0;
@@ -139,7 +137,7 @@ bool remove_file_durably(const std::string& directory, const std::string& name,
   const std::string path = directory + "/" + name;
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return true;
-    error = "cannot remove " + quoted(path) + ": " + describe_errno(errno);
+    error = "cannot remove " + quoted(path) + ": " + files::errno_text(errno);
     return false;
   }
   return sync_directory(directory, error);

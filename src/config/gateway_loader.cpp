@@ -15,10 +15,13 @@
 #include "config/cpus.hpp"
 #include "config/entities.hpp"
 #include "config/loader.hpp"
+#include "files/errno_text.hpp"
 #include "files/read_file.hpp"
 
 namespace ringgate::config::detail {
 namespace {
+
+using files::errno_text;
 
 constexpr uint32_t kMaxWorkers = 1024;
 constexpr uint64_t kMaxCpu = CPU_SETSIZE - 1;  // the highest CPU a cpu_set_t can name
@@ -26,10 +29,6 @@ constexpr uint32_t kMaxU32 = UINT32_MAX;
 constexpr uint64_t kMaxU64 = UINT64_MAX;
 constexpr size_t kMaxTokenBytes = 4096;
 constexpr std::string_view kDefaultStateDir = "var/ringgate";
-
-std::string errno_text(int code) {
-  return std::error_code(code, std::generic_category()).message();
-}
 
 // Whether a file could be opened for appending at `path`: an existing one
 // must be a regular file (a FIFO would block the open, a directory cannot be

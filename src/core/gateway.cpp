@@ -21,6 +21,7 @@
 #include "core/privileges.hpp"
 #include "core/service_notify.hpp"
 #include "core/snapshot.hpp"
+#include "files/owner.hpp"
 #include "files/unique_fd.hpp"
 #include "net/listener.hpp"
 #include "tls/ktls.hpp"
@@ -270,7 +271,7 @@ int Gateway::run() {
   const std::string& log_path = config_->gateway.access_log.path;
   if (::geteuid() == 0 && config_->gateway.user && !log_path.empty() && log_path != "-") {
     // Written by gateway.user from now on, and rotated as its file.
-    const files::Owner owner = state_owner(config_->gateway);
+    const files::Owner owner = files::file_owner();  // gateway.user, set by prepare()
     if (::chown(log_path.c_str(), owner.uid, owner.gid) != 0) {
       RG_WARN("$.gateway.accessLog.path: cannot hand %s to %s: %s", log_path.c_str(),
               config_->gateway.user->name.c_str(), std::strerror(errno));

@@ -7,14 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
+
+#include "files/errno_text.hpp"
 
 namespace ringgate::core {
 namespace {
 
-std::string errno_text(int code) {
-  return std::error_code(code, std::generic_category()).message();
-}
+using files::errno_text;
 
 // The calling thread's effective and permitted sets: CAP_NET_BIND_SERVICE
 // when `bind` is set, nothing otherwise; nothing inheritable.

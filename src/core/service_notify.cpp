@@ -8,7 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <system_error>
+
+#include "files/errno_text.hpp"
 
 namespace ringgate::core {
 namespace {
@@ -44,8 +45,7 @@ ServiceNotifier::ServiceNotifier(std::string& error) {
   files::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length);
   if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), size) != 0) {
-    error = std::string("NOTIFY_SOCKET ") + name + ": " +
-            std::error_code(errno, std::generic_category()).message();
+    error = std::string("NOTIFY_SOCKET ") + name + ": " + files::errno_text(errno);
     return;
   }
   socket_ = std::move(fd);

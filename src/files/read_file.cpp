@@ -8,14 +8,11 @@
 #include <cerrno>
 #include <system_error>
 
+#include "files/errno_text.hpp"
 #include "files/unique_fd.hpp"
 
 namespace ringgate::files {
 namespace {
-
-std::string errno_text(int code) {
-  return std::error_code(code, std::generic_category()).message();
-}
 
 std::string kind_reason(mode_t mode) {
   const char* kind = "a special file";
