@@ -55,6 +55,12 @@ struct LoggedPorts {
 };
 LoggedPorts logged_ports(const std::string& log);
 
+// The fields of /proc/PID/task/TID/status ("Name", "Uid", "CapEff",
+// "Cpus_allowed_list", …; values without the leading blanks), one map per
+// thread of `pid`; empty when the process is gone.
+using ThreadStatus = std::map<std::string, std::string>;
+std::vector<ThreadStatus> thread_status(pid_t pid);
+
 // True when `path` names an executable file.
 bool is_executable(const std::string& path);
 

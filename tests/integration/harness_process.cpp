@@ -111,6 +111,25 @@ void write_file(const std::string& path, std::string_view data, unsigned mode) {
   ::close(fd);
 }
 
+std::vector<ThreadStatus> thread_status(pid_t pid) {
+  std::vector<ThreadStatus> threads;
+  std::error_code ignored;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ignored)) {
+    std::istringstream lines(read_file(task.path() / "status"));
+    ThreadStatus fields;
+    std::string line;
+    while (std::getline(lines, line)) {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      const size_t value = line.find_first_not_of(" \t", colon + 1);
+      fields[line.substr(0, colon)] = value == std::string::npos ? "" : line.substr(value);
+    }
+    if (!fields.empty()) threads.push_back(std::move(fields));
+  }
+  return threads;
+}
+
 bool is_executable(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;

@@ -1,6 +1,5 @@
 // Where ringgate's worker threads run (gateway.cpuAffinity, DESIGN §3): read
-// back from the kernel, /proc/PID/task/TID/{comm,status}, for real processes.
-#include <dirent.h>
+// back from the kernel, /proc/PID/task/TID/status, for real processes.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -26,17 +25,12 @@ std::string cpus_allowed_list(const std::string& status_path) {
 // may run on, as /proc writes them.
 std::map<std::string, std::string> worker_cpus(pid_t pid) {
   std::map<std::string, std::string> workers;
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  DIR* dir = ::opendir(tasks.c_str());
-  if (dir == nullptr) return workers;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    const std::string task = tasks + "/" + entry->d_name;
-    std::string name = read_file(task + "/comm");
-    if (!name.empty() && name.back() == '\n') name.pop_back();
-    if (name.rfind("ringgate-w", 0) == 0) workers[name] = cpus_allowed_list(task + "/status");
+  for (const ThreadStatus& fields : thread_status(pid)) {
+    const auto name = fields.find("Name");
+    const auto cpus = fields.find("Cpus_allowed_list");
+    if (name == fields.end() || cpus == fields.end()) continue;
+    if (name->second.starts_with("ringgate-w")) workers[name->second] = cpus->second;
   }
-  ::closedir(dir);
   return workers;
 }
 
