@@ -64,6 +64,7 @@ class AdminServer {
   // See Router::set_resources and Router::set_static_files.
   void set_resources(ResourceApi* resources) noexcept { router_.set_resources(resources); }
   void set_static_files(StaticFiles files) { router_.set_static_files(std::move(files)); }
+  void set_health(Router::HealthFn health) { router_.set_health(std::move(health)); }
 
   // Once per loop turn, before poll: closes connections past their deadline
   // or finished, sends held responses that became ready (or reached their

@@ -122,6 +122,16 @@ AdminResponse method_not_allowed(std::string_view path, std::string_view allow) 
   return r;
 }
 
+AdminResponse store_unavailable(const std::string& error) {
+  AdminResponse r = error_response(
+      503, "StoreUnavailable",
+      "the shared configuration store (gateway.configSource) cannot take the change, so nothing "
+      "changed; the gateways keep serving what they have: " +
+          error);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 bool precondition_holds(const AdminRequest& request, const std::optional<std::string>& tag) {
   return !request.if_match || if_match_allows(*request.if_match, tag);
 }
@@ -215,7 +225,20 @@ Resources::Resources(core::ManagedState& state, LiveFn live, NowFn now)
     : state_(state), live_(std::move(live)), now_(now ? std::move(now) : NowFn(steady_now_ms)) {}
 
 std::optional<AdminResponse> Resources::handle(const AdminRequest& request) {
-  std::optional<AdminResponse> response = route(request);
+  std::optional<AdminResponse> response;
+  // With a shared store, a change made from a view another gateway has since
+  // moved past is refused by the store; the view is refreshed and the
+  // request decided again (preconditions, in-use checks and all) on it.
+  for (int attempt = 1;; ++attempt) {
+    stale_ = false;
+    response = route(request);
+    if (!stale_ || attempt == kMaxStaleAttempts) break;
+    std::string error;
+    if (!state_.refresh(error)) {
+      response = store_unavailable(error);
+      break;
+    }
+  }
   // Changes are logged by method, path and status: never a body.
   if (response && request.method != "GET") {
     RG_INFO("admin: %.*s %.*s: %d", static_cast<int>(request.method.size()), request.method.data(),
@@ -271,6 +294,13 @@ std::optional<AdminResponse> Resources::route(const AdminRequest& request) {
 AdminResponse Resources::changed(const core::ManagedState::Change& change, int status,
                                  const std::optional<std::string>& entity_json,
                                  const Route& route) {
+  if (change.stale) {
+    stale_ = true;
+    return error_response(409, "Conflict",
+                          "the shared configuration store kept changing under this request; "
+                          "nothing changed, try again");
+  }
+  if (change.unavailable) return store_unavailable(change.storage_error);
   if (!change.storage_error.empty()) {
     return error_response(500, "InternalError",
                           "the change could not be stored under gateway.stateDir, so nothing "

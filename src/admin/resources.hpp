@@ -22,6 +22,10 @@
 // that does not match is answered 412 PreconditionFailed before anything
 // changes.
 //
+// With a shared store (gateway.configSource etcd) a change is stored there
+// first: 503 StoreUnavailable when it cannot be reached, and a change decided
+// on a view another gateway has moved past is decided again on a fresh one.
+//
 // An uploaded PFX and its password are never returned, logged or kept: the
 // key is taken out of the PFX and every buffer that held either is wiped.
 #pragma once
@@ -82,7 +86,12 @@ class Resources final : public ResourceApi {
   AdminResponse changed(const core::ManagedState::Change& change, int status,
                         const std::optional<std::string>& entity_json, const Route& route);
 
+  // How often a change refused as stale (ManagedState::Change::stale) is
+  // decided again on a refreshed view before answering 409.
+  static constexpr int kMaxStaleAttempts = 8;
+
   core::ManagedState& state_;
+  bool stale_ = false;  // the last change routed was refused as stale
   LiveFn live_;
   NowFn now_;
 };

@@ -107,7 +107,10 @@ AdminResponse Router::own_route(std::string_view path, std::string_view method) 
   if (!is_read(method)) return read_only(path);
   AdminResponse r;
   if (path == "/healthz") {
-    r.body = nlohmann::json{{"status", "ok"}}.dump();
+    const std::string reason = health_ ? health_() : std::string();
+    r.body = reason.empty() ? nlohmann::json{{"status", "ok"}}.dump()
+                            : nlohmann::json{{"status", "degraded"}, {"reason", reason}}.dump(
+                                  -1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else if (path == "/metrics") {
     r.content_type = "text/plain; version=0.0.4";
     if (metrics_) r.body = metrics_();

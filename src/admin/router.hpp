@@ -49,6 +49,10 @@ class Router {
   // the listener's own is then 404). A response handed out keeps its ready()
   // callable, so whatever that refers to must outlive held responses too.
   void set_resources(ResourceApi* resources) noexcept { resources_ = resources; }
+  // Why the gateway is degraded ("" when it is not), for GET /healthz:
+  // {"status": "degraded", "reason": …} instead of {"status": "ok"}.
+  using HealthFn = std::function<std::string()>;
+  void set_health(HealthFn health) { health_ = std::move(health); }
 
   // The console's files; they shadow any other route of the same path for
   // GET and HEAD.
@@ -76,6 +80,7 @@ class Router {
 
   config::Admin settings_;
   MetricsFn metrics_;
+  HealthFn health_;
   ResourceApi* resources_ = nullptr;
   StaticFiles static_files_;
 };

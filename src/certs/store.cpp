@@ -257,6 +257,18 @@ bool CertificateStore::remove(const std::string& id, std::string* error) {
   return removed;
 }
 
+void CertificateStore::replace_uploaded(const CertificateSet& uploaded) {
+  std::lock_guard lock(mutex_);
+  CertificateSet next;
+  for (StoredCertificate& c : entries_.list()) {
+    if (c.from_config_file) next.insert(std::move(c));
+  }
+  for (StoredCertificate& c : uploaded.list()) {
+    if (!next.get(c.id)) next.insert(StoredCertificate{c.id, std::move(c.certificate), false});
+  }
+  entries_ = std::move(next);
+}
+
 std::vector<StoredCertificate> CertificateStore::list() const {
   std::lock_guard lock(mutex_);
   return entries_.list();

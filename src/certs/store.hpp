@@ -95,6 +95,11 @@ class CertificateStore {
   // config file, or the file cannot be deleted (the certificate then stays).
   bool remove(const std::string& id, std::string* error = nullptr);
 
+  // Replaces, in memory only, every certificate not from the config file
+  // with those of `uploaded` (a config file certificate of the same id
+  // stays): the shared store (etcd) keeps them, not stateDir.
+  void replace_uploaded(const CertificateSet& uploaded);
+
   // Every certificate, sorted by id.
   std::vector<StoredCertificate> list() const;
   std::optional<StoredCertificate> get(const std::string& id) const;

@@ -17,6 +17,7 @@
 #include "admin/resources.hpp"
 #include "config/cpus.hpp"
 #include "core/cpu_plan.hpp"
+#include "core/fleet_sync.hpp"
 #include "core/log.hpp"
 #include "core/privileges.hpp"
 #include "core/service_notify.hpp"
@@ -100,7 +101,13 @@ bool Gateway::reload() {
   }
   ++generation_;
   config_ = prepared.config;
+  const std::shared_ptr<FleetStart> fleet = prepared.fleet;
   state_->reset(std::move(prepared));
+  if (fleet_ && fleet) {
+    fleet_->adopt(std::move(*fleet));
+  } else if (fleet_ || fleet) {
+    RG_WARN("reload: $.gateway.configSource changed type; takes effect at restart");
+  }
   publish_certificate_metrics();
   shared_->snapshots.publish(snapshot);
   for (auto& w : workers_) w->wake();
@@ -120,6 +127,25 @@ void Gateway::warn_restart_only_changes(const config::Gateway& next) const {
   if (next.cpu_affinity != started_cpu_affinity_) {
     RG_WARN("reload: $.gateway.cpuAffinity changed; takes effect at restart");
   }
+}
+
+void Gateway::start_fleet(FleetStart& start) {
+  std::vector<config::Problem> problems;
+  std::vector<std::string> messages;
+  std::optional<fleet::KeyRing> keys =
+      fleet::KeyRing::load(config_->gateway.config_source.encryption_key_file, messages);
+  if (!keys) {
+    // prepare() opened every value with it a moment ago.
+    for (const std::string& m : messages) RG_ERROR("%s", m.c_str());
+    return;
+  }
+  fleet_ = std::make_unique<FleetSync>(config_->gateway, state_->certificates().contents(),
+                                       std::move(*keys), *state_);
+  RG_INFO("config source: etcd %s, prefix %s, %s revision %lld", 
+          config_->gateway.config_source.endpoints.front().c_str(),
+          config_->gateway.config_source.prefix.c_str(),
+          start.from_cache ? "cached" : "read at", static_cast<long long>(start.revision));
+  fleet_->adopt(std::move(start));
 }
 
 void Gateway::publish_change(const std::shared_ptr<const Snapshot>& snapshot) {
@@ -285,12 +311,17 @@ int Gateway::run() {
                                   : config_->gateway.access_log.path.c_str());
   }
   shared_->snapshots.publish(prepared.snapshot);
+  const std::shared_ptr<FleetStart> prepared_fleet = prepared.fleet;
   state_ = std::make_unique<ManagedState>(
       [this](const std::shared_ptr<const Snapshot>& snapshot) { publish_change(snapshot); });
   state_->reset(std::move(prepared));
   publish_certificate_metrics();
 
-  admin::AdminServer admin(config_->gateway.admin, [this] { return metrics_->render(); });
+  if (prepared_fleet) start_fleet(*prepared_fleet);
+  admin::AdminServer admin(config_->gateway.admin, [this] {
+    return metrics_->render() + (fleet_ ? fleet_->render_metrics() : std::string());
+  });
+  admin.set_health([this] { return fleet_ ? fleet_->degraded_reason() : std::string(); });
   attach_resources(admin);
   std::string error;
   if (!admin.start(error)) {
@@ -346,11 +377,19 @@ int Gateway::run() {
     polled.clear();
     polled.push_back({signal_fd, POLLIN, 0});
     admin.collect(polled);
-    const int n = ::poll(polled.data(), polled.size(), admin.next_timeout_ms());
+    int timeout = admin.next_timeout_ms();
+    if (fleet_) {
+      fleet_->collect(polled);
+      const int due = fleet_->next_timeout_ms();
+      if (due >= 0 && (timeout < 0 || due < timeout)) timeout = due;
+    }
+    const int n = ::poll(polled.data(), polled.size(), timeout);
     if (n < 0 && errno != EINTR) break;
     for (const pollfd& p : polled) {
       if (p.revents == 0) continue;
-      if (p.fd == signal_fd) {
+      if (fleet_ && fleet_->owns(p.fd)) {
+        fleet_->handle(p);
+      } else if (p.fd == signal_fd) {
         signalfd_siginfo info{};
         if (::read(signal_fd, &info, sizeof info) != sizeof info) continue;
         if (info.ssi_signo == SIGHUP) {
@@ -375,7 +414,9 @@ int Gateway::run() {
         admin.handle(p);
       }
     }
+    if (fleet_) fleet_->tick();
   }
+  fleet_.reset();
   shared_->stopping.store(true, std::memory_order_release);
   for (auto& w : workers_) w->wake();
   for (auto& w : workers_) w->join();

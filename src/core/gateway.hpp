@@ -23,6 +23,9 @@ class Resources;
 
 namespace ringgate::core {
 
+class FleetSync;
+struct FleetStart;
+
 class Gateway {
  public:
   explicit Gateway(std::string config_path);
@@ -50,6 +53,8 @@ class Gateway {
   // connection in each of the snapshot's pools; returns the STATUS= text
   // for the service manager, naming the pools that are not warm.
   std::string wait_for_warm_pools(const Snapshot& snapshot) const;
+  // Starts following etcd from what prepare() read (gateway.configSource).
+  void start_fleet(FleetStart& start);
   // What the gateway serves, for STATUS= lines.
   std::string serving_status() const;
 
@@ -60,6 +65,9 @@ class Gateway {
   config::CpuAffinity started_cpu_affinity_;
   uint64_t generation_ = 0;
   std::unique_ptr<ManagedState> state_;
+  // gateway.configSource etcd: keeps state_ in step with the fleet; made
+  // after state_ and gone before it.
+  std::unique_ptr<FleetSync> fleet_;
   // Outlives the admin server and the responses it holds.
   std::unique_ptr<admin::Resources> resources_;
   std::unique_ptr<Metrics> metrics_;

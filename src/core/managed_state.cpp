@@ -14,6 +14,7 @@
 #include "certs/durable_file.hpp"
 #include "config/entities.hpp"
 #include "config/json_reader.hpp"
+#include "core/fleet_sync.hpp"
 #include "core/log.hpp"
 #include "core/privileges.hpp"
 #include "files/owner.hpp"
@@ -113,7 +114,29 @@ bool policy_names_certificate(const std::string& policy_xml, const std::string& 
          });
 }
 
+nlohmann::json api_json(const config::Api& api) {
+  return {{"path", api.path}, {"serviceUrl", api.service_url}};
+}
+
+std::string compact(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
+
+std::string backend_properties_json(const config::Backend& backend) {
+  return compact(backend_json(backend));
+}
+
+std::string api_properties_json(const config::Api& api) { return compact(api_json(api)); }
+
+certs::CertificateSet uploaded_only(const certs::CertificateSet& all) {
+  certs::CertificateSet uploaded;
+  for (certs::StoredCertificate& c : all.list()) {
+    if (!c.from_config_file) uploaded.insert(std::move(c));
+  }
+  return uploaded;
+}
 
 std::string resources_document(const ManagedResources& resources) {
   nlohmann::json backends = nlohmann::json::object();
@@ -121,7 +144,7 @@ std::string resources_document(const ManagedResources& resources) {
   nlohmann::json apis = nlohmann::json::object();
   nlohmann::json policies = nlohmann::json::object();
   for (const auto& [id, api] : resources.apis) {
-    apis[id] = {{"path", api.path}, {"serviceUrl", api.service_url}};
+    apis[id] = api_json(api);
     if (!api.policy.empty()) policies[id] = api.policy;
   }
   const nlohmann::json document = {{"version", kResourcesVersion},
@@ -260,7 +283,7 @@ std::vector<std::string> apis_using_certificate(const config::Config& effective,
 }
 
 Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
-                 std::vector<config::Problem>& problems) {
+                 std::vector<config::Problem>& problems, bool offline) {
   Prepared prepared;
   config::LoadResult loaded = config::load_file(config_path);
   problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
@@ -275,7 +298,17 @@ Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_r
   load_certificates(*loaded.config, *prepared.store, !dry_run, problems);
   const std::string& state_dir = loaded.config->gateway.state_dir;
   if (problems.size() == before && !dry_run) remove_unfinished_writes(state_dir);
-  if (problems.size() == before) load_resources(state_dir, prepared.managed, problems);
+  if (loaded.config->gateway.config_source.type == config::ConfigSource::Type::kEtcd) {
+    if (problems.size() == before) {
+      prepared.fleet = std::make_shared<FleetStart>();
+      certs::CertificateSet uploaded;
+      load_fleet_start(loaded.config->gateway, prepared.store->contents(), dry_run, offline,
+                       *prepared.fleet, prepared.managed, uploaded, problems);
+      prepared.store->replace_uploaded(uploaded);
+    }
+  } else if (problems.size() == before) {
+    load_resources(state_dir, prepared.managed, problems);
+  }
   if (problems.size() != before) return prepared;
   std::vector<std::string> shadowed;
   Composed composed = compose(*loaded.config, prepared.managed, prepared.store->contents(),
@@ -304,6 +337,12 @@ ManagedState::Change ManagedState::put_certificate(
   created = false;
   certs::CertificateSet next = store_->contents();
   next.insert(certs::StoredCertificate{id, certificate, false});
+  if (backing_ != nullptr) {
+    const bool existed = store_->get(id).has_value();
+    Change change = apply_backed(managed_, next);
+    created = change.ok() && !existed;
+    return change;
+  }
   return apply(managed_, next, [&](std::string& error) {
     const certs::PfxResult stored = store_->put(id, certificate, created);
     if (!stored.ok()) error = stored.message;
@@ -314,14 +353,55 @@ ManagedState::Change ManagedState::put_certificate(
 ManagedState::Change ManagedState::remove_certificate(const std::string& id) {
   certs::CertificateSet next = store_->contents();
   next.erase(id);
+  if (backing_ != nullptr) return apply_backed(managed_, next);
   return apply(managed_, next, [&](std::string& error) { return store_->remove(id, &error); });
 }
 
 ManagedState::Change ManagedState::set_resources(ManagedResources next) {
+  if (backing_ != nullptr) {
+    Change change = apply_backed(next, store_->contents());
+    if (change.ok()) managed_ = std::move(next);
+    return change;
+  }
   Change change = apply(next, store_->contents(), [&](std::string& error) {
     return save_resources(file_config_->gateway.state_dir, next, error);
   });
   if (change.ok()) managed_ = std::move(next);
+  return change;
+}
+
+ManagedState::Change ManagedState::apply_backed(const ManagedResources& managed,
+                                                const certs::CertificateSet& next) {
+  const certs::CertificateSet uploaded = uploaded_only(next);
+  ManagedBacking::Outcome outcome = ManagedBacking::Outcome::kStored;
+  Change change = apply(managed, next, [&](std::string& error) {
+    outcome = backing_->store(managed, uploaded, error);
+    return outcome == ManagedBacking::Outcome::kStored;
+  });
+  change.stale = outcome == ManagedBacking::Outcome::kStale;
+  change.unavailable = outcome == ManagedBacking::Outcome::kUnavailable;
+  if (change.ok()) store_->replace_uploaded(uploaded);
+  return change;
+}
+
+bool ManagedState::refresh(std::string& error) {
+  return backing_ == nullptr || backing_->refresh(error);
+}
+
+ManagedState::Change ManagedState::replace(ManagedResources managed,
+                                           const certs::CertificateSet& uploaded) {
+  certs::CertificateSet next;
+  for (certs::StoredCertificate& c : store_->contents().list()) {
+    if (c.from_config_file) next.insert(std::move(c));
+  }
+  for (certs::StoredCertificate& c : uploaded.list()) {
+    if (!next.get(c.id)) next.insert(std::move(c));
+  }
+  Change change = apply(managed, next, [](std::string&) { return true; });
+  if (change.ok()) {
+    store_->replace_uploaded(uploaded_only(next));
+    managed_ = std::move(managed);
+  }
   return change;
 }
 

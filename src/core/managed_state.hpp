@@ -19,12 +19,23 @@
 
 namespace ringgate::core {
 
+struct FleetStart;
+
 // Backends and APIs made through the admin API. An API's policy is its
 // `policy` ("" = none).
 struct ManagedResources {
   std::map<std::string, config::Backend> backends;
   std::map<std::string, config::Api> apis;
 };
+
+// The JSON of one entity's properties as the admin API takes them (compact,
+// keys sorted): what resources.json and a shared store hold per entity.
+std::string backend_properties_json(const config::Backend& backend);
+std::string api_properties_json(const config::Api& api);
+
+// The certificates in `all` that were made through the admin API (not the
+// config file's).
+certs::CertificateSet uploaded_only(const certs::CertificateSet& all);
 
 // The file under stateDir that holds them.
 inline constexpr std::string_view kResourcesFileName = "resources.json";
@@ -94,16 +105,41 @@ std::vector<std::string> apis_using_certificate(const config::Config& effective,
 // config file, load every certificate (the file's and stateDir's), read the
 // managed resources, compose. `snapshot` is null when there was a problem.
 // Unless `dry_run`, unfinished writes in stateDir are deleted first.
+// With gateway.configSource etcd the managed resources and uploaded
+// certificates come from etcd (or the cache of it in stateDir), not from
+// stateDir's files; `fleet` then holds what was read, for FleetSync.
 struct Prepared {
   std::shared_ptr<const config::Config> file_config;
   std::unique_ptr<certs::CertificateStore> store;
   ManagedResources managed;
   std::shared_ptr<const config::Config> config;  // the effective config
   std::shared_ptr<Snapshot> snapshot;            // listener_fds not filled in yet
+  std::shared_ptr<FleetStart> fleet;             // etcd: what it (or the cache) held
 };
-// `dry_run`: create nothing on disk (no stateDir).
+// `dry_run`: create nothing on disk (no stateDir). `offline`: do not ask
+// etcd (--check-config --offline).
 Prepared prepare(const std::string& config_path, uint64_t generation, bool dry_run,
-                 std::vector<config::Problem>& problems);
+                 std::vector<config::Problem>& problems, bool offline = false);
+
+// Where accepted changes are kept when they are shared with other gateways
+// (gateway.configSource etcd) instead of stateDir's files. Control thread.
+class ManagedBacking {
+ public:
+  virtual ~ManagedBacking() = default;
+  enum class Outcome {
+    kStored,       // the store now holds the given state
+    kStale,        // someone else changed the store since this gateway last read it
+    kUnavailable,  // the store cannot be reached or refused; `error` says why
+  };
+  // Stores `managed` and `uploaded` (the certificates made through the admin
+  // API) in place of what the store holds, if it still holds what this
+  // gateway last applied.
+  virtual Outcome store(const ManagedResources& managed, const certs::CertificateSet& uploaded,
+                        std::string& error) = 0;
+  // Reads what the store holds now and applies it (ManagedState::replace).
+  // False, with `error`, when it cannot be reached.
+  virtual bool refresh(std::string& error) = 0;
+};
 
 // The live management state. A change is tried on copies, composed, then
 // persisted, and only then made current and handed to `publish`; a change
@@ -133,8 +169,23 @@ class ManagedState {
     std::shared_ptr<const Snapshot> snapshot;  // accepted: now live
     // Pool keys of the new snapshot that the previous one did not have.
     std::vector<std::string> new_pool_keys;
+    // With a backing: the store moved on since this gateway read it
+    // (refresh, then try again), or could not be reached (storage_error).
+    bool stale = false;
+    bool unavailable = false;
     bool ok() const { return snapshot != nullptr; }
   };
+
+  // Keeps changes in `backing` (not owned; null: stateDir's files) from now on.
+  void set_backing(ManagedBacking* backing) { backing_ = backing; }
+  bool has_backing() const { return backing_ != nullptr; }
+  // ManagedBacking::refresh(); true without a backing.
+  bool refresh(std::string& error);
+
+  // Makes `managed` and `uploaded` (certificates made through the admin API)
+  // current without storing them: they come from the shared store. A config
+  // file certificate of the same id wins over an uploaded one.
+  Change replace(ManagedResources managed, const certs::CertificateSet& uploaded);
 
   // Adds or replaces uploaded certificate `id` (the caller has checked that
   // the config file does not declare it). `created` says which.
@@ -149,8 +200,11 @@ class ManagedState {
   using PersistFn = std::function<bool(std::string& error)>;
   Change apply(const ManagedResources& managed, const certs::CertificateSet& certificates,
                const PersistFn& persist);
+  // Applies a change to the uploaded certificates through the backing.
+  Change apply_backed(const ManagedResources& managed, const certs::CertificateSet& next);
 
   PublishFn publish_;
+  ManagedBacking* backing_ = nullptr;
   std::shared_ptr<const config::Config> file_config_;
   std::unique_ptr<certs::CertificateStore> store_;
   ManagedResources managed_;

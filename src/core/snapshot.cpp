@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "certs/durable_file.hpp"
 #include "files/read_file.hpp"
 
 namespace ringgate::core {
@@ -226,11 +227,15 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
                        bool create_state_dir, std::vector<config::Problem>& problems) {
   const size_t before = problems.size();
   const std::string& dir = config.gateway.state_dir;
+  const bool shared = config.gateway.config_source.type == config::ConfigSource::Type::kEtcd;
   if (!dir.empty() && (create_state_dir || ::access(dir.c_str(), F_OK) == 0)) {
     std::string error;
-    if (!store.open(config.gateway.state_dir, error)) {
-      problems.push_back({"$.gateway.stateDir", error});
-    }
+    // With etcd the uploaded certificates are kept there; stateDir only
+    // holds the cache of it.
+    const bool ok = shared ? certs::make_private_directory(dir, certs::DirectoryOrigin::kOperator,
+                                                           error)
+                           : store.open(dir, error);
+    if (!ok) problems.push_back({"$.gateway.stateDir", error});
   }
   for (const auto& [id, cert] : config.certificates) {
     const certs::PfxResult result = store.load_from_files(id, cert.pfx_file, cert.password_file);
