@@ -96,6 +96,25 @@ struct ServiceUser {
   bool operator==(const ServiceUser&) const = default;
 };
 
+// gateway.configSource: where the certificates, backends, APIs and policies
+// made through the admin API are kept (DESIGN §13). kLocal: files in
+// state_dir. kEtcd: under `prefix` in etcd, every value sealed with a key
+// from encryption_key_file (fleet/sealed.hpp), with state_dir as the cache
+// of the last state applied. The etcd fields are empty for kLocal.
+struct ConfigSource {
+  enum class Type : uint8_t { kLocal, kEtcd };
+  Type type = Type::kLocal;
+  // "http://host:port" / "https://host:port", scheme and host in lower case,
+  // an IPv6 host in brackets; distinct, at least one.
+  std::vector<std::string> endpoints;
+  std::string prefix = "/ringgate/";  // starts and ends with '/'
+  std::string ca_file;                // absolute; empty = the system store (https only)
+  std::string certificate_id;         // client certificate (id in `certificates`); https only
+  std::string encryption_key_file;    // absolute; checked (KeyRing::load) when the config is read
+
+  bool operator==(const ConfigSource&) const = default;
+};
+
 struct Gateway {
   uint32_t workers = 0;  // 0 = one per CPU this process may use
   CpuAffinity cpu_affinity;
@@ -108,6 +127,7 @@ struct Gateway {
   Timeouts timeouts;
   Pool pool;
   AccessLog access_log;
+  ConfigSource config_source;
 };
 
 struct Certificate {

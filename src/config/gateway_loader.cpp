@@ -1,6 +1,6 @@
 // The gateway section of the config file: workers and their CPUs, the
 // service user, listeners, the admin API, limits, timeouts, pools and the
-// access log.
+// access log (configSource has its own file).
 #include <pwd.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -76,7 +76,7 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
   std::optional<ObjectReader> object =
       ObjectReader::open(*value, "$.gateway",
                          {"workers", "cpuAffinity", "ktls", "user", "listeners", "admin",
-                          "stateDir", "limits", "timeouts", "pool", "accessLog"},
+                          "stateDir", "limits", "timeouts", "pool", "accessLog", "configSource"},
                          problems_);
   if (!object) return;
   object->read("workers", gateway.workers, 0, kMaxWorkers);
@@ -109,6 +109,9 @@ void Loader::load_gateway(std::optional<element> value, Gateway& gateway) {
   }
   if (std::optional<element> log = object->find("accessLog")) {
     load_access_log(*log, object->path_of("accessLog"), gateway.access_log);
+  }
+  if (std::optional<element> source = object->find("configSource")) {
+    load_config_source(*source, object->path_of("configSource"), gateway.config_source);
   }
 
   // With SO_REUSEPORT a second bind to the same address would succeed and

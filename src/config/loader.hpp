@@ -1,6 +1,7 @@
 // The config loader's walk over the document, shared by its translation
 // units: config.cpp (the document, certificates, backends, APIs and the
-// checks across sections) and gateway_loader.cpp (the gateway section).
+// checks across sections), gateway_loader.cpp (the gateway section) and
+// config_source.cpp (gateway.configSource).
 #pragma once
 
 #include <filesystem>
@@ -40,6 +41,9 @@ class Loader {
   void load_timeouts(element value, const std::string& path, Timeouts& timeouts);
   void load_pool(element value, const std::string& path, Pool& pool);
   void load_access_log(element value, const std::string& path, AccessLog& access_log);
+  void load_config_source(element value, const std::string& path, ConfigSource& source);
+  void load_etcd_source(ObjectReader& object, ConfigSource& source);
+  void read_endpoints(element value, const std::string& path, std::vector<std::string>& endpoints);
   void load_certificates(element value, std::map<std::string, Certificate>& certificates);
   void load_backends(element value, std::map<std::string, Backend>& backends);
   void load_apis(element value, std::map<std::string, Api>& apis);
@@ -57,7 +61,7 @@ class Loader {
 
   fs::path base_dir_;
   Problems& problems_;
-  // Listener certificate ids, checked once `certificates` has been read:
+  // Listener and configSource certificate ids, checked once `certificates` has been read:
   // (JSON path, certificate id).
   std::vector<std::pair<std::string, std::string>> certificate_references_;
 };
