@@ -76,12 +76,11 @@ void open_values(const std::map<std::string, fleet::KeyValue>& kvs, const std::s
     FleetKey kind{};
     std::string id;
     if (!parse_fleet_key(relative, kind, id)) continue;
-    std::string plaintext;
-    std::string error;
-    if (keys.open(kv.value, relative, plaintext, error)) {
-      entries[relative] = std::move(plaintext);
+    fleet::SealResult opened = keys.open(kv.value, relative);
+    if (opened.ok()) {
+      entries[relative] = std::move(opened.text);
     } else {
-      problems.push_back({"etcd " + key, error});
+      problems.push_back({"etcd " + key, opened.reason});
     }
   }
 }
@@ -389,21 +388,26 @@ FleetSync::Outcome FleetSync::store(const ManagedResources& managed,
     auto current = mirror_.find(key);
     bool same = false;
     if (current != mirror_.end()) {
-      std::string opened;
-      std::string ignored;
-      same = keys_.open(current->second.value, relative, opened, ignored) && opened == plaintext;
-      OPENSSL_cleanse(opened.data(), opened.size());
+      fleet::SealResult opened = keys_.open(current->second.value, relative);
+      // A value sealed with an older key is rewritten with the current one.
+      same = opened.ok() && opened.text == plaintext && opened.key_id == keys_.current_id();
+      OPENSSL_cleanse(opened.text.data(), opened.text.size());
     }
-    if (!same) {
-      operations.push_back({fleet::Operation::Kind::kPut, key, keys_.seal(plaintext, relative)});
+    if (same) continue;
+    fleet::SealResult sealed = keys_.seal(plaintext, relative);
+    if (!sealed.ok()) {
+      wipe_entries(target);
+      error = "cannot seal " + key + ": " + sealed.reason;
+      return Outcome::kUnavailable;
     }
+    operations.push_back({fleet::Operation::Kind::kPut, key, std::move(sealed.text)});
   }
   for (const auto& [key, kv] : mirror_) {
     const std::string relative = relative_key(key, prefix_);
     FleetKey kind{};
     std::string id;
     if (parse_fleet_key(relative, kind, id) && !target.contains(relative)) {
-      operations.push_back({fleet::Operation::Kind::kDelete, key, ""});
+      operations.push_back({fleet::Operation::Kind::kDelete, key, std::string()});
     }
   }
   wipe_entries(target);

@@ -104,6 +104,9 @@ std::string gateway_config_json(const GatewayConfig& config, uint16_t port, uint
   g += "    \"admin\": {\"address\": \"" + loopback(admin_port) +
        "\", \"tokenFile\": " + json_quote(token_file) + "},\n";
   g += "    \"stateDir\": \"state\"";
+  if (!config.config_source_json.empty()) {
+    g += ",\n    \"configSource\": " + config.config_source_json;
+  }
   if (!config.limits.empty()) g += ",\n    \"limits\": " + json_numbers(config.limits);
   if (!config.timeouts.empty()) g += ",\n    \"timeouts\": " + json_numbers(config.timeouts);
   if (!config.pool.empty()) g += ",\n    \"pool\": " + json_numbers(config.pool);
