@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "admin_support.hpp"
 #include "harness.hpp"
 
 namespace ringgate::itest {
@@ -27,53 +28,12 @@ using nlohmann::json;
 // A password no log line, answer or state file may ever contain.
 constexpr const char* kUploadPassword = "Upl0ad-pw-7f3c9e-never-stored";
 
-std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (unsigned char c : bytes) {
-    bits = (bits << 8) | c;
-    if (++count == 3) {
-      for (int shift : {18, 12, 6, 0}) out += kAlphabet[(bits >> shift) & 63];
-      bits = 0;
-      count = 0;
-    }
-  }
-  if (count > 0) {
-    bits <<= 8 * (3 - count);
-    for (int i = 0; i <= count; ++i) out += kAlphabet[(bits >> (18 - 6 * i)) & 63];
-    out.append(3 - count, '=');
-  }
-  return out;
-}
-
-std::string upload_body(const TestPfx& pfx, const std::string& password) {
-  return json{{"properties", {{"data", base64(read_file(pfx.pfx_file))}, {"password", password}}}}
-      .dump();
-}
-
 // "<prefix><n>", built by appending: GCC 12 warns (-Wrestrict, wrongly) about
 // "literal" + std::to_string(n).
 std::string numbered(std::string_view prefix, int n) {
   std::string name(prefix);
   name += std::to_string(n);
   return name;
-}
-
-std::string certificate_policy_xml(const std::string& certificate_id) {
-  return "<policies><inbound><authentication-certificate certificate-id=\"" + certificate_id +
-         "\"/></inbound></policies>";
-}
-
-std::string policy_body(const std::string& xml) {
-  return json{{"properties", {{"format", "xml"}, {"value", xml}}}}.dump();
-}
-
-std::string error_code(const HttpResponse& r) {
-  const json body = json::parse(r.body, nullptr, false);
-  return body.value(json::json_pointer("/error/code"), std::string());
 }
 
 // Every file under `dir`, recursively, as (relative path, contents).
@@ -132,7 +92,7 @@ class Management : public ::testing::Test {
     ASSERT_EQ(r.status, 201) << r.body;
     if (certificate_id.empty()) return;
     r = gateway_->admin("PUT", "/apis/" + api_id + "/policies/policy",
-                        policy_body(certificate_policy_xml(certificate_id)));
+                        policy_body(certificate_id_policy(certificate_id)));
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
@@ -199,7 +159,7 @@ TEST_F(Management, NextRequestPresentsTheCertificateThePolicyNames) {
   EXPECT_EQ(fingerprint_on("orders"), to_lower(first.thumbprint));
 
   HttpResponse switched = gateway_->admin("PUT", "/apis/orders/policies/policy",
-                                          policy_body(certificate_policy_xml("second")));
+                                          policy_body(certificate_id_policy("second")));
   const auto answered = Clock::now();
   const std::string next = fingerprint_on("orders");
   const long long answer_to_served_us =
