@@ -50,8 +50,8 @@ std::string configure_transfer(CURL* easy, const EtcdOptions& options, curl_slis
     // CURL_BLOB_COPY: curl keeps its own copy, so the PEM need not outlive the call.
     curl_blob cert{const_cast<char*>(options.client_certificate_pem.data()),
                    options.client_certificate_pem.size(), CURL_BLOB_COPY};
-    curl_blob key{const_cast<char*>(options.client_key_pem.data()),
-                  options.client_key_pem.size(), CURL_BLOB_COPY};
+    curl_blob key{const_cast<char*>(options.client_key_pem.data()), options.client_key_pem.size(),
+                  CURL_BLOB_COPY};
     set(CURLOPT_SSLCERTTYPE, "PEM");
     set(CURLOPT_SSLCERT_BLOB, &cert);
     set(CURLOPT_SSLKEYTYPE, "PEM");

@@ -53,8 +53,8 @@ json operations_json(const std::vector<Operation>& operations) {
   json out = json::array();
   for (const auto& op : operations) {
     if (op.kind == Operation::Kind::kPut) {
-      out.push_back({{"request_put",
-                      {{"key", base64_encode(op.key)}, {"value", base64_encode(op.value)}}}});
+      out.push_back(
+          {{"request_put", {{"key", base64_encode(op.key)}, {"value", base64_encode(op.value)}}}});
     } else {
       out.push_back({{"request_delete_range", {{"key", base64_encode(op.key)}}}});
     }
@@ -196,7 +196,8 @@ std::string parse_status_response(std::string_view body) {
   if (!parsed.is_object()) return "unreadable status answer: not a JSON object";
   // Member ids are uint64s (written as strings): any non-zero one will do.
   auto leader = parsed.find("leader");
-  bool none = leader == parsed.end() || (leader->is_string() && (*leader == "0" || *leader == "")) ||
+  bool none = leader == parsed.end() ||
+              (leader->is_string() && (*leader == "0" || *leader == "")) ||
               (leader->is_number() && *leader == 0);
   return none ? "the member has no leader" : "";
 }
@@ -239,7 +240,8 @@ WatchMessage parse_watch_message(std::string_view object) {
     out.canceled = bool_field(*result, "canceled");
     out.compact_revision = int_field(*result, "compact_revision");
     auto reason = result->find("cancel_reason");
-    if (reason != result->end() && reason->is_string()) out.cancel_reason = reason->get<std::string>();
+    if (reason != result->end() && reason->is_string())
+      out.cancel_reason = reason->get<std::string>();
     auto events = result->find("events");
     if (events != result->end() && events->is_array()) {
       for (const auto& e : *events) {
@@ -263,8 +265,8 @@ WatchMessage parse_watch_message(std::string_view object) {
 
 size_t json_object_length(std::string_view bytes, size_t& skipped) {
   size_t i = 0;
-  while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' ||
-                              bytes[i] == '\t')) {
+  while (i < bytes.size() &&
+         (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) {
     ++i;
   }
   skipped = i;

@@ -56,7 +56,7 @@ void EtcdWatch::start(std::string_view prefix, int64_t start_revision) {
   buffer_.clear();
   error_body_.clear();
   end_reason_.clear();
-  batch_.ended.clear();
+  batch_ = Batch{};
   if (options_.endpoints.empty()) return end("no etcd endpoints configured");
   if (multi_ == nullptr || headers_ == nullptr) return end("libcurl could not allocate a handle");
   endpoint_ = options_.endpoints[turn_++ % options_.endpoints.size()];
