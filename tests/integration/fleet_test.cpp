@@ -214,8 +214,12 @@ TEST_F(Fleet, ADeleteNeverRacesPastAReference) {
     EXPECT_NE(delete_won, reference_won)
         << "round " << round << ": DELETE " << del.status << " " << del.body << " / PUT policy "
         << ref.status << " " << ref.body;
-    if (delete_won) EXPECT_EQ(ref.status, 400) << ref.body;
-    if (reference_won) EXPECT_EQ(del.status, 409) << del.body;
+    if (delete_won) {
+      EXPECT_EQ(ref.status, 400) << ref.body;
+    }
+    if (reference_won) {
+      EXPECT_EQ(del.status, 409) << del.body;
+    }
     deleted += delete_won;
     referenced += reference_won;
   }

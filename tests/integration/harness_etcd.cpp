@@ -41,7 +41,8 @@ bool EtcdCluster::start_members() {
   members_.clear();
   members_.resize(options_.members);
   for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i].name = "m" + std::to_string(i);
+    // Not "m" + to_string(i): GCC 12 warns about that (-Wrestrict, wrongly).
+    members_[i].name = std::string(1, 'm').append(std::to_string(i));
     members_[i].client_port = free_port();
     members_[i].peer_port = free_port();
   }
