@@ -85,7 +85,7 @@ TEST(FleetCodec, KeysOutsideTheLayoutAreLeftAloneAndBadIdsRefused) {
 }
 
 TEST(FleetCodec, EveryBadValueIsAProblemAtItsKeyAndNothingIsDecoded) {
-  FleetEntries entries = {{"apis/orders", "{\"path\": 5}"},
+  FleetEntries entries = {{"apis/orders", "{\"path\": \"orders\"}"},
                           {"apis/ghost/policy", "<policies/>"},
                           {"backends/nginx", "not json"},
                           {"certificates/orders", "-----BEGIN NOTHING-----"},
@@ -97,6 +97,7 @@ TEST(FleetCodec, EveryBadValueIsAProblemAtItsKeyAndNothingIsDecoded) {
       decode_fleet_state(entries, decode_certificate_pem, managed, certificates, problems));
   std::vector<std::string> where;
   for (const config::Problem& p : problems) where.push_back(p.path.substr(0, p.path.find(':')));
+  // Entities in key order, then the policies once every API is known.
   EXPECT_THAT(where, ElementsAre("apis/orders", "backends/nginx", "certificates/orders",
                                  "apis/ghost/policy"));
   EXPECT_EQ(resources_document(managed), resources_document(sample()));  // untouched
