@@ -147,8 +147,14 @@ json schemas() {
   certificate_schemas(s);
   backend_schemas(s);
   api_schemas(s);
-  s["Health"] =
-      object_schema({{"status", {{"type", "string"}, {"enum", json::array({"ok"})}}}}, {"status"});
+  s["Health"] = object_schema(
+      {{"status", {{"type", "string"}, {"enum", json::array({"ok", "degraded"})}}},
+       {"reason",
+        {{"type", "string"},
+         {"description",
+          "degraded only: why (etcd unreachable, a revision that cannot be applied); the data "
+          "plane keeps serving its last state"}}}},
+      {"status"});
   return s;
 }
 
@@ -199,6 +205,10 @@ json responses() {
   r["NotStored"] = error_response_spec(
       "The change could not be written under gateway.stateDir; nothing changed.",
       {{"InternalError", "the change could not be stored under gateway.stateDir"}});
+  r["StoreUnavailable"] = error_response_spec(
+      "gateway.configSource is etcd and it cannot be reached (or kept changing under the "
+      "request: 409 Conflict); nothing changed. Retry-After: 1.",
+      {{"StoreUnavailable", "the shared configuration store cannot take the change"}});
   r["PayloadTooLarge"] = error_response_spec(
       "The body is over 1 MiB (from Content-Length before it is read, or as a chunked body "
       "passes the limit).",
@@ -278,7 +288,8 @@ json entity_path(const EntityKind& kind, std::string_view upsert, std::string_vi
                         {"409", ref("responses", "ManagedByConfigFile")},
                         {"412", ref("responses", "PreconditionFailed")},
                         {"413", ref("responses", "PayloadTooLarge")},
-                        {"500", ref("responses", "NotStored")}});
+                        {"500", ref("responses", "NotStored")},
+                        {"503", ref("responses", "StoreUnavailable")}});
   if (missing_parent) put["responses"]["404"] = ref("responses", "NotFound");
   put["description"] = kChangeDescription;
   put["parameters"] = json::array({ref("parameters", "IfMatch")});
@@ -289,7 +300,8 @@ json entity_path(const EntityKind& kind, std::string_view upsert, std::string_vi
                         {"404", ref("responses", "NotFound")},
                         {"409", ref("responses", delete_conflict)},
                         {"412", ref("responses", "PreconditionFailed")},
-                        {"500", ref("responses", "NotStored")}});
+                        {"500", ref("responses", "NotStored")},
+                        {"503", ref("responses", "StoreUnavailable")}});
   del["description"] = kChangeDescription;
   del["parameters"] = json::array({ref("parameters", "IfMatch")});
   return {{"parameters", json::array({ref("parameters", "EntityId")})},

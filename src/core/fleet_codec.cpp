@@ -1,7 +1,6 @@
 #include "core/fleet_codec.hpp"
 
 #include <openssl/crypto.h>
-
 #include <simdjson.h>
 
 #include "certs/pem.hpp"
@@ -25,8 +24,9 @@ bool starts_with(const std::string& text, std::string_view prefix) {
 // read_api_properties); problems are reported at the key.
 template <typename Read>
 auto read_json_entity(const std::string& key, const std::string& value, Read&& read,
-                      std::vector<config::Problem>& problems) -> decltype(read(
-    std::declval<simdjson::dom::element>(), std::string(), std::declval<config::Problems&>())) {
+                      std::vector<config::Problem>& problems)
+    -> decltype(read(std::declval<simdjson::dom::element>(), std::string(),
+                     std::declval<config::Problems&>())) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   config::Problems found;
@@ -129,7 +129,8 @@ bool decode_fleet_state(const FleetEntries& entries, const CertificateDecoder& d
         break;
       }
       case FleetKey::kBackend:
-        if (auto backend = read_json_entity(key, value, config::read_backend_properties, problems)) {
+        if (auto backend =
+                read_json_entity(key, value, config::read_backend_properties, problems)) {
           read.backends.emplace(id, std::move(*backend));
         }
         break;

@@ -41,10 +41,8 @@ enum class FleetKey { kCertificate, kBackend, kApi, kPolicy };
 bool parse_fleet_key(const std::string& key, FleetKey& kind, std::string& id);
 
 // Decodes one certificate value (already opened).
-using CertificateDecoder =
-    std::function<std::shared_ptr<const certs::LoadedCertificate>(const std::string& key,
-                                                                  const std::string& value,
-                                                                  std::string& error)>;
+using CertificateDecoder = std::function<std::shared_ptr<const certs::LoadedCertificate>(
+    const std::string& key, const std::string& value, std::string& error)>;
 
 // Rebuilds the state from `entries`. Every value that does not decode is a
 // problem at its key; false when there was any. `decode_certificate` turns a

@@ -1,12 +1,12 @@
 #include "core/fleet_sync.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 #include <utility>
 
 #include "certs/durable_file.hpp"
@@ -129,9 +129,10 @@ bool read_cache(const std::string& state_dir, const std::string& prefix, FleetSt
 
 }  // namespace
 
-bool load_fleet_start(const config::Gateway& gateway, const certs::CertificateSet& file_certificates,
-                      bool dry_run, bool offline, FleetStart& start, ManagedResources& managed,
-                      certs::CertificateSet& uploaded, std::vector<config::Problem>& problems) {
+bool load_fleet_start(const config::Gateway& gateway,
+                      const certs::CertificateSet& file_certificates, bool dry_run, bool offline,
+                      FleetStart& start, ManagedResources& managed, certs::CertificateSet& uploaded,
+                      std::vector<config::Problem>& problems) {
   const config::ConfigSource& source = gateway.config_source;
   const size_t before = problems.size();
   std::optional<fleet::KeyRing> keys = load_keys(source, problems);
@@ -153,9 +154,10 @@ bool load_fleet_start(const config::Gateway& gateway, const certs::CertificateSe
     std::string error;
     start.from_cache = read_cache(gateway.state_dir, source.prefix, start, error);
     if (!start.from_cache && !offline) {
-      RG_WARN("etcd cannot be read (%s) and there is no usable cache (%s): starting without "
-              "managed resources until etcd answers",
-              start.error.c_str(), error.c_str());
+      RG_WARN(
+          "etcd cannot be read (%s) and there is no usable cache (%s): starting without "
+          "managed resources until etcd answers",
+          start.error.c_str(), error.c_str());
     }
   }
   FleetEntries entries;
@@ -230,8 +232,9 @@ void FleetSync::tick() {
 void FleetSync::take_watch_batch() {
   fleet::EtcdWatch::Batch batch = watch_.take();
   if (batch.established) {
-    if (!connected_) RG_INFO("etcd: watching %s from revision %lld", prefix_.c_str(),
-                             static_cast<long long>(revision_ + 1));
+    if (!connected_)
+      RG_INFO("etcd: watching %s from revision %lld", prefix_.c_str(),
+              static_cast<long long>(revision_ + 1));
     connected_ = true;
     backoff_ = milliseconds(0);
   }
@@ -256,8 +259,8 @@ void FleetSync::take_watch_batch() {
   }
   if (batch.compact_revision > 0) {
     RG_WARN("etcd: revision %lld was compacted (oldest kept %lld): reading %s in full",
-            static_cast<long long>(revision_ + 1),
-            static_cast<long long>(batch.compact_revision), prefix_.c_str());
+            static_cast<long long>(revision_ + 1), static_cast<long long>(batch.compact_revision),
+            prefix_.c_str());
     need_full_read_ = true;
     watch_.stop();
     connected_ = false;
@@ -418,10 +421,10 @@ FleetSync::Outcome FleetSync::store(const ManagedResources& managed,
   ::gethostname(host, sizeof host - 1);
   operations.push_back({fleet::Operation::Kind::kPut, serial_key_,
                         std::string(host) + " pid " + std::to_string(::getpid())});
-  const fleet::TxnResult result = client_.txn(
-      {{serial_key_, "", fleet::Compare::Target::kModRevision, fleet::Compare::Result::kEqual,
-        seen}},
-      operations);
+  const fleet::TxnResult result =
+      client_.txn({{serial_key_, "", fleet::Compare::Target::kModRevision,
+                    fleet::Compare::Result::kEqual, seen}},
+                  operations);
   if (!result.ok()) {
     error = "etcd: " + result.error;
     ++errors_total_;
@@ -461,8 +464,8 @@ void FleetSync::save_cache() {
   if (!certs::write_file_atomically(
           state_dir_, std::string(kFleetCacheFileName),
           document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0600, error)) {
-    RG_WARN("etcd: cannot cache revision %lld in %s: %s",
-            static_cast<long long>(applied_revision_), state_dir_.c_str(), error.c_str());
+    RG_WARN("etcd: cannot cache revision %lld in %s: %s", static_cast<long long>(applied_revision_),
+            state_dir_.c_str(), error.c_str());
   }
 }
 
@@ -479,22 +482,23 @@ std::string FleetSync::degraded_reason() const {
 }
 
 std::string FleetSync::render_metrics() const {
-  const double lag =
-      connected_ && apply_error_.empty()
-          ? 0.0
-          : std::chrono::duration<double>(Clock::now() - last_in_sync_).count();
+  const double lag = connected_ && apply_error_.empty()
+                         ? 0.0
+                         : std::chrono::duration<double>(Clock::now() - last_in_sync_).count();
   std::string out;
   out += "# HELP ringgate_config_sync_revision The etcd revision this gateway's config is as of.\n";
   out += "# TYPE ringgate_config_sync_revision gauge\n";
   out += "ringgate_config_sync_revision " + std::to_string(applied_revision_) + "\n";
-  out += "# HELP ringgate_config_sync_lag_seconds Seconds since this gateway was last known to "
-         "hold etcd's current state (0 while the watch runs).\n";
+  out +=
+      "# HELP ringgate_config_sync_lag_seconds Seconds since this gateway was last known to "
+      "hold etcd's current state (0 while the watch runs).\n";
   out += "# TYPE ringgate_config_sync_lag_seconds gauge\n";
   char number[32];
   std::snprintf(number, sizeof number, "%.3f", lag);
   out += "ringgate_config_sync_lag_seconds " + std::string(number) + "\n";
-  out += "# HELP ringgate_config_sync_errors_total etcd requests, watches and revisions that "
-         "failed.\n";
+  out +=
+      "# HELP ringgate_config_sync_errors_total etcd requests, watches and revisions that "
+      "failed.\n";
   out += "# TYPE ringgate_config_sync_errors_total counter\n";
   out += "ringgate_config_sync_errors_total " + std::to_string(errors_total_) + "\n";
   return out;

@@ -56,9 +56,10 @@ struct FleetStart {
 // names one). A value that does not open or decode is a problem at its key;
 // so is an unreachable cluster when `dry_run` and not `offline`
 // (--check-config). False when there was any problem.
-bool load_fleet_start(const config::Gateway& gateway, const certs::CertificateSet& file_certificates,
-                      bool dry_run, bool offline, FleetStart& start, ManagedResources& managed,
-                      certs::CertificateSet& uploaded, std::vector<config::Problem>& problems);
+bool load_fleet_start(const config::Gateway& gateway,
+                      const certs::CertificateSet& file_certificates, bool dry_run, bool offline,
+                      FleetStart& start, ManagedResources& managed, certs::CertificateSet& uploaded,
+                      std::vector<config::Problem>& problems);
 
 class FleetSync final : public ManagedBacking {
  public:
@@ -119,7 +120,7 @@ class FleetSync final : public ManagedBacking {
   std::map<std::string, std::pair<std::string, std::shared_ptr<const certs::LoadedCertificate>>>
       certificates_;
 
-  bool connected_ = false;     // the watch is established
+  bool connected_ = false;       // the watch is established
   bool need_full_read_ = false;  // the watch's revision was compacted, or never read
   std::string last_error_;
   std::string apply_error_;

@@ -141,10 +141,10 @@ void Gateway::start_fleet(FleetStart& start) {
   }
   fleet_ = std::make_unique<FleetSync>(config_->gateway, state_->certificates().contents(),
                                        std::move(*keys), *state_);
-  RG_INFO("config source: etcd %s, prefix %s, %s revision %lld", 
+  RG_INFO("config source: etcd %s, prefix %s, %s revision %lld",
           config_->gateway.config_source.endpoints.front().c_str(),
-          config_->gateway.config_source.prefix.c_str(),
-          start.from_cache ? "cached" : "read at", static_cast<long long>(start.revision));
+          config_->gateway.config_source.prefix.c_str(), start.from_cache ? "cached" : "read at",
+          static_cast<long long>(start.revision));
   fleet_->adopt(std::move(start));
 }
 

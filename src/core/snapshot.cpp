@@ -232,9 +232,9 @@ bool load_certificates(const config::Config& config, certs::CertificateStore& st
     std::string error;
     // With etcd the uploaded certificates are kept there; stateDir only
     // holds the cache of it.
-    const bool ok = shared ? certs::make_private_directory(dir, certs::DirectoryOrigin::kOperator,
-                                                           error)
-                           : store.open(dir, error);
+    const bool ok =
+        shared ? certs::make_private_directory(dir, certs::DirectoryOrigin::kOperator, error)
+               : store.open(dir, error);
     if (!ok) problems.push_back({"$.gateway.stateDir", error});
   }
   for (const auto& [id, cert] : config.certificates) {

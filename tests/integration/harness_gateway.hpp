@@ -74,7 +74,7 @@ struct GatewayConfig {
   // after switching belongs to it).
   std::string user;
   std::string config_source_json;  // the JSON value of gateway.configSource; empty: omitted
-  std::vector<std::string> env;  // extra "NAME=value" for ringgate's environment
+  std::vector<std::string> env;    // extra "NAME=value" for ringgate's environment
   // Put before ringgate's command line, e.g. {"/usr/bin/prlimit", "--nofile=96:96"}:
   // a launcher that execs ringgate in its own process.
   std::vector<std::string> launcher;

@@ -59,8 +59,7 @@ TEST(FleetCodec, EachResourceHasItsKeyAndTheStateComesBackWhole) {
   ManagedResources managed;
   certs::CertificateSet certificates;
   std::vector<config::Problem> problems;
-  ASSERT_TRUE(
-      decode_fleet_state(entries, decode_certificate_pem, managed, certificates, problems));
+  ASSERT_TRUE(decode_fleet_state(entries, decode_certificate_pem, managed, certificates, problems));
   EXPECT_THAT(problems, IsEmpty());
   EXPECT_EQ(resources_document(managed), resources_document(sample()));
   ASSERT_TRUE(certificates.get("orders"));
