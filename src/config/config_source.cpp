@@ -33,7 +33,7 @@ std::optional<std::string> read_endpoint(element value, const std::string& path,
   std::string reason;
   std::optional<net::HttpUrl> url = net::parse_http_url(*text, reason);
   if (url && !url->port) reason = "the port must be given";
-  if (url && !url->path.empty()) reason = "an etcd endpoint has no path";
+  if (url && !url->path.empty() && url->path != "/") reason = "an etcd endpoint has no path";
   if (!url || !reason.empty()) {
     problems.add(path,
                  std::string(kEndpointExpectation) + " (" + reason + "), found " + quote(*text));
@@ -41,7 +41,8 @@ std::optional<std::string> read_endpoint(element value, const std::string& path,
   }
   const std::string host =
       url->host.find(':') != std::string::npos ? "[" + url->host + "]" : lower(url->host);
-  return std::string(url->tls ? "https://" : "http://") + host + ":" + std::to_string(*url->port);
+  return std::string(url->tls ? "https://" : "http://") + host + ":" +
+         std::to_string(url->port_or_default());
 }
 
 bool is_valid_prefix(std::string_view prefix) {

@@ -268,41 +268,112 @@ const SecretKey* KeyRing::find(std::string_view id) const {
   return nullptr;
 }
 
+namespace {
+
+const unsigned char* bytes_of(std::string_view text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
+
+// AES-256-GCM of `plaintext` into `data` (ciphertext then the 16-byte tag).
+bool encrypt(const SecretKey& key, std::string_view nonce, std::string_view aad,
+             std::string_view plaintext, std::string& data) {
+  data.assign(plaintext.size() + kTagBytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(data.data());
+  UniqueCipher ctx(EVP_CIPHER_CTX_new());
+  int length = 0;
+  int final_length = 0;
+  return ctx &&
+         EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes.data(),
+                            bytes_of(nonce)) == 1 &&
+         EVP_EncryptUpdate(ctx.get(), nullptr, &length, bytes_of(aad),
+                           static_cast<int>(aad.size())) == 1 &&
+         EVP_EncryptUpdate(ctx.get(), out, &length, bytes_of(plaintext),
+                           static_cast<int>(plaintext.size())) == 1 &&
+         EVP_EncryptFinal_ex(ctx.get(), out + length, &final_length) == 1 &&
+         static_cast<size_t>(length) + static_cast<size_t>(final_length) == plaintext.size() &&
+         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
+                             out + plaintext.size()) == 1;
+}
+
+// The inverse of encrypt(); false when the tag does not verify. `data` holds
+// at least the tag. `plaintext` is wiped on failure.
+bool decrypt(const SecretKey& key, std::string_view nonce, std::string_view aad, std::string& data,
+             std::string& plaintext) {
+  const size_t cipher_bytes = data.size() - kTagBytes;
+  plaintext.assign(cipher_bytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(plaintext.data());
+  UniqueCipher ctx(EVP_CIPHER_CTX_new());
+  int length = 0;
+  int final_length = 0;
+  const bool ok = ctx &&
+                  EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes.data(),
+                                     bytes_of(nonce)) == 1 &&
+                  EVP_DecryptUpdate(ctx.get(), nullptr, &length, bytes_of(aad),
+                                    static_cast<int>(aad.size())) == 1 &&
+                  EVP_DecryptUpdate(ctx.get(), out, &length, bytes_of(data),
+                                    static_cast<int>(cipher_bytes)) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
+                                      data.data() + cipher_bytes) == 1 &&
+                  EVP_DecryptFinal_ex(ctx.get(), out + length, &final_length) == 1 &&
+                  static_cast<size_t>(length) + static_cast<size_t>(final_length) == cipher_bytes;
+  if (!ok) wipe(plaintext);
+  return ok;
+}
+
+// An envelope's fields, decoded.
+struct Envelope {
+  std::string key_id;
+  std::string nonce;  // kNonceBytes
+  std::string data;   // ciphertext and tag, at least kTagBytes
+};
+
+// Reads the JSON envelope seal() writes; a kBadEnvelope failure otherwise.
+SealResult read_envelope(std::string_view text, Envelope& envelope) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || json.size() != 4 || !json.contains("v") || !json.contains("kid") ||
+      !json.contains("nonce") || !json.contains("data") || !json["kid"].is_string() ||
+      !json["nonce"].is_string() || !json["data"].is_string()) {
+    return failure(SealError::kBadEnvelope,
+                   R"(not a sealed value: expected {"v":1,"kid":"…","nonce":"<base64>",)"
+                   R"("data":"<base64>"})");
+  }
+  if (!json["v"].is_number_unsigned() || json["v"].get<uint64_t>() != kEnvelopeVersion) {
+    return failure(SealError::kBadEnvelope,
+                   "sealed with format version " + json["v"].dump() + "; this gateway reads 1");
+  }
+  envelope.key_id = json["kid"].get<std::string>();
+  if (!decode_base64(json["nonce"].get_ref<const std::string&>(), envelope.nonce) ||
+      envelope.nonce.size() != kNonceBytes) {
+    return failure(SealError::kBadEnvelope, "nonce must be 12 bytes in base64");
+  }
+  if (!decode_base64(json["data"].get_ref<const std::string&>(), envelope.data) ||
+      envelope.data.size() < kTagBytes) {
+    return failure(SealError::kBadEnvelope, "data must be base64 of at least the 16-byte tag");
+  }
+  return SealResult{};
+}
+
+}  // namespace
+
 SealResult KeyRing::seal(std::string_view plaintext, std::string_view context) const {
   if (plaintext.size() > kMaxInputBytes || context.size() > kMaxInputBytes) {
     return failure(SealError::kCrypto, "value or context larger than 1 GiB");
   }
   const SecretKey& key = *keys_.front();
-  std::array<unsigned char, kNonceBytes> nonce{};
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+  std::array<unsigned char, kNonceBytes> nonce_bytes{};
+  if (RAND_bytes(nonce_bytes.data(), static_cast<int>(nonce_bytes.size())) != 1) {
     return failure(SealError::kCrypto, "no random bytes for the nonce");
   }
-  const std::string aad = associated_data(key.id, context);
-  std::string data(plaintext.size() + kTagBytes, '\0');
-  auto* out = reinterpret_cast<unsigned char*>(data.data());
-  UniqueCipher ctx(EVP_CIPHER_CTX_new());
-  int length = 0;
-  int final_length = 0;
-  const bool ok = ctx &&
-                  EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes.data(),
-                                     nonce.data()) == 1 &&
-                  EVP_EncryptUpdate(ctx.get(), nullptr, &length,
-                                    reinterpret_cast<const unsigned char*>(aad.data()),
-                                    static_cast<int>(aad.size())) == 1 &&
-                  EVP_EncryptUpdate(ctx.get(), out, &length,
-                                    reinterpret_cast<const unsigned char*>(plaintext.data()),
-                                    static_cast<int>(plaintext.size())) == 1 &&
-                  EVP_EncryptFinal_ex(ctx.get(), out + length, &final_length) == 1 &&
-                  static_cast<size_t>(length + final_length) == plaintext.size() &&
-                  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
-                                      out + plaintext.size()) == 1;
-  if (!ok) return failure(SealError::kCrypto, "AES-256-GCM encryption failed");
-
+  const std::string_view nonce(reinterpret_cast<const char*>(nonce_bytes.data()),
+                               nonce_bytes.size());
+  std::string data;
+  if (!encrypt(key, nonce, associated_data(key.id, context), plaintext, data)) {
+    return failure(SealError::kCrypto, "AES-256-GCM encryption failed");
+  }
   nlohmann::ordered_json envelope;
   envelope["v"] = kEnvelopeVersion;
   envelope["kid"] = key.id;
-  envelope["nonce"] =
-      encode_base64(std::string_view(reinterpret_cast<const char*>(nonce.data()), nonce.size()));
+  envelope["nonce"] = encode_base64(nonce);
   envelope["data"] = encode_base64(data);
   SealResult result;
   result.text = envelope.dump();
@@ -314,62 +385,18 @@ SealResult KeyRing::open(std::string_view envelope, std::string_view context) co
   if (envelope.size() > kMaxInputBytes || context.size() > kMaxInputBytes) {
     return failure(SealError::kCrypto, "value or context larger than 1 GiB");
   }
-  const nlohmann::json parsed =
-      nlohmann::json::parse(envelope, nullptr, /*allow_exceptions=*/false);
-  constexpr std::string_view kShape =
-      R"(expected {"v":1,"kid":"…","nonce":"<base64>","data":"<base64>"})";
-  if (!parsed.is_object() || parsed.size() != 4 || !parsed.contains("v") ||
-      !parsed.contains("kid") || !parsed.contains("nonce") || !parsed.contains("data") ||
-      !parsed["kid"].is_string() || !parsed["nonce"].is_string() || !parsed["data"].is_string()) {
-    return failure(SealError::kBadEnvelope, "not a sealed value: " + std::string(kShape));
-  }
-  if (!parsed["v"].is_number_unsigned() || parsed["v"].get<uint64_t>() != kEnvelopeVersion) {
-    return failure(SealError::kBadEnvelope,
-                   "sealed with format version " + parsed["v"].dump() + "; this gateway reads 1");
-  }
-  const std::string& key_id = parsed["kid"].get_ref<const std::string&>();
-  const SecretKey* key = find(key_id);
+  Envelope fields;
+  if (SealResult read = read_envelope(envelope, fields); !read.ok()) return read;
+  const SecretKey* key = find(fields.key_id);
   if (key == nullptr) {
     return failure(SealError::kUnknownKey,
-                   is_valid_key_id(key_id)
-                       ? "sealed with unknown key id \"" + key_id +
+                   is_valid_key_id(fields.key_id)
+                       ? "sealed with unknown key id \"" + fields.key_id +
                              "\" (rotate: keep it in the key file until every value is rewritten)"
                        : "sealed with an invalid key id");
   }
-  std::string nonce;
-  std::string data;
-  if (!decode_base64(parsed["nonce"].get_ref<const std::string&>(), nonce) ||
-      nonce.size() != kNonceBytes) {
-    return failure(SealError::kBadEnvelope, "nonce must be 12 bytes in base64");
-  }
-  if (!decode_base64(parsed["data"].get_ref<const std::string&>(), data) ||
-      data.size() < kTagBytes) {
-    return failure(SealError::kBadEnvelope, "data must be base64 of at least the 16-byte tag");
-  }
-
-  const std::string aad = associated_data(key->id, context);
-  const size_t cipher_bytes = data.size() - kTagBytes;
-  auto* in = reinterpret_cast<unsigned char*>(data.data());
   SealResult result;
-  result.text.resize(cipher_bytes);
-  auto* out = reinterpret_cast<unsigned char*>(result.text.data());
-  UniqueCipher ctx(EVP_CIPHER_CTX_new());
-  int length = 0;
-  int final_length = 0;
-  const bool ok =
-      ctx &&
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key->bytes.data(),
-                         reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &length,
-                        reinterpret_cast<const unsigned char*>(aad.data()),
-                        static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), out, &length, in, static_cast<int>(cipher_bytes)) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
-                          in + cipher_bytes) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), out + length, &final_length) == 1 &&
-      static_cast<size_t>(length + final_length) == cipher_bytes;
-  if (!ok) {
-    wipe(result.text);
+  if (!decrypt(*key, fields.nonce, associated_data(key->id, context), fields.data, result.text)) {
     return failure(SealError::kAuthentication,
                    "authentication failed: key \"" + key->id +
                        "\" does not open this value (a different key under the same id, a "

@@ -118,7 +118,7 @@ TEST_F(ConfigTest, Config_RejectsUnknownKeyWithPath) {
               ElementsAre(ProblemIs("$.gateway.limts",
                                     "unknown key (expected one of: workers, cpuAffinity, "
                                     "ktls, user, listeners, admin, stateDir, limits, timeouts, "
-                                    "pool, accessLog)")));
+                                    "pool, accessLog, configSource)")));
 }
 
 TEST_F(ConfigTest, Config_KtlsIsAutoUnlessTurnedOff) {
