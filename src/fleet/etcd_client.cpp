@@ -86,7 +86,8 @@ EtcdClient::Reply EtcdClient::post_once(size_t endpoint, std::string_view path,
   return reply;
 }
 
-EtcdClient::Reply EtcdClient::post(std::string_view path, const std::string& body) {
+EtcdClient::Reply EtcdClient::post(std::string_view path, const std::string& body,
+                                   AnswerCheck check) {
   if (!handle_->setup_error.empty()) return Reply{handle_->setup_error, {}, false};
   if (options_.endpoints.empty()) return Reply{"no etcd endpoints configured", {}, false};
   std::string failures;
@@ -94,6 +95,10 @@ EtcdClient::Reply EtcdClient::post(std::string_view path, const std::string& bod
   for (size_t attempt = 0; attempt < count; ++attempt) {
     size_t endpoint = (preferred_ + attempt) % count;
     Reply reply = post_once(endpoint, path, body);
+    if (reply.error.empty() && check != nullptr) {
+      reply.error = check(reply.body);
+      reply.endpoint_failed = !reply.error.empty();
+    }
     if (!reply.endpoint_failed) {
       preferred_ = endpoint;
       if (!reply.error.empty()) reply.error = options_.endpoints[endpoint] + ": " + reply.error;
@@ -128,11 +133,7 @@ TxnResult EtcdClient::txn(const std::vector<Compare>& compares,
 }
 
 std::string EtcdClient::check() {
-  Reply reply = post("/v3/maintenance/status", "{}");
-  if (!reply.error.empty()) return reply.error;
-  std::string problem = parse_status_response(reply.body);
-  if (!problem.empty()) return options_.endpoints[preferred_] + ": " + problem;
-  return {};
+  return post("/v3/maintenance/status", "{}", &parse_status_response).error;
 }
 
 }  // namespace ringgate::fleet

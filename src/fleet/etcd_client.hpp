@@ -48,7 +48,8 @@ class EtcdClient {
                 const std::vector<Operation>& on_failure = {});
 
   // Whether the cluster answers: a member's status (POST /v3/maintenance/status)
-  // that names a leader. "" when fine, else why not (every endpoint's failure).
+  // that names a leader (a member that knows none counts as a failed endpoint).
+  // "" when fine, else why not (every endpoint's failure).
   std::string check();
 
   // The endpoint the next request tries first (index into options.endpoints).
@@ -56,9 +57,11 @@ class EtcdClient {
 
  private:
   struct Reply;
+  // What makes a 200 answer an endpoint failure too ("" when it serves).
+  using AnswerCheck = std::string (*)(std::string_view body);
   // POSTs `body` to `path` on each endpoint in turn, from preferred_, until one
   // gives an answer that is not an endpoint failure.
-  Reply post(std::string_view path, const std::string& body);
+  Reply post(std::string_view path, const std::string& body, AnswerCheck check = nullptr);
   Reply post_once(size_t endpoint, std::string_view path, const std::string& body);
 
   EtcdOptions options_;

@@ -210,5 +210,26 @@ TEST_F(EtcdClientTest, Errors_EtcdRefusalIsReturnedWithoutFailover) {
   EXPECT_EQ(client.preferred_endpoint(), 0u);
 }
 
+TEST_F(EtcdClientTest, Check_HealthyClusterAnswers) {
+  EtcdClient client(options());
+  EXPECT_EQ(client.check(), "");
+}
+
+TEST_F(EtcdClientTest, Check_MemberWithoutQuorumIsNotHealthy) {
+  cluster().kill(1);
+  cluster().kill(2);
+  fleet::EtcdOptions survivor;
+  survivor.endpoints = {cluster().endpoint(0)};
+  EtcdClient client(survivor);
+  std::string problem;
+  EXPECT_TRUE(eventually(
+      [&] {
+        problem = client.check();
+        return problem.find("no leader") != std::string::npos;
+      },
+      Millis(5000)))
+      << problem;
+}
+
 }  // namespace
 }  // namespace ringgate::itest

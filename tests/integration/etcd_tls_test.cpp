@@ -17,7 +17,12 @@ class EtcdTlsTest : public EtcdClusterTest {
     const TestPki& pki = TestPki::shared();
     EtcdClusterOptions& tls = suite_options();
     tls.tls = true;
-    tls.server = pki.backend_server;
+    try {
+      tls.server = etcd_member_certificate(pki.ca, cert_dir());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      return;
+    }
     tls.server_ca_file = pki.ca.cert_pem;
     tls.client_ca_file = pki.ca.cert_pem;
     tls.etcdctl_client = pki.client_aes;
@@ -29,6 +34,11 @@ class EtcdTlsTest : public EtcdClusterTest {
   void SetUp() override {
     if (!TestPki::available()) GTEST_SKIP() << "openssl not installed";
     EtcdClusterTest::SetUp();
+  }
+
+  static const TempDir& cert_dir() {
+    static const TempDir dir;
+    return dir;
   }
 
   // https options presenting `client` (nullptr: no certificate).

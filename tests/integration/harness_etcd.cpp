@@ -20,7 +20,35 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
   return out;
 }
 
+void run_openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result = run_command(argv);
+  if (result.exit_code != 0) {
+    throw std::runtime_error("openssl " + join(args, " ") + " failed: " + result.err);
+  }
+}
+
 }  // namespace
+
+TestCert etcd_member_certificate(const TestCert& ca, const TempDir& dir) {
+  TestCert cert;
+  cert.cert_pem = dir.file("etcd-member.pem");
+  cert.key_pem = dir.file("etcd-member.key");
+  cert.subject = "CN=etcd-member";
+  std::string csr = dir.file("etcd-member.csr");
+  std::string ext = dir.file("etcd-member.ext");
+  write_file(ext,
+             "basicConstraints=CA:FALSE\n"
+             "keyUsage=critical,digitalSignature,keyEncipherment\n"
+             "extendedKeyUsage=serverAuth,clientAuth\n"
+             "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  run_openssl({"req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+               "-subj", "/CN=etcd-member", "-keyout", cert.key_pem, "-out", csr});
+  run_openssl({"x509", "-req", "-in", csr, "-CA", ca.cert_pem, "-CAkey", ca.key_pem, "-set_serial",
+               "4242", "-days", "30", "-sha256", "-extfile", ext, "-out", cert.cert_pem});
+  return cert;
+}
 
 bool EtcdCluster::available() { return is_executable(kEtcd) && is_executable(kEtcdctl); }
 
@@ -41,8 +69,8 @@ bool EtcdCluster::start_members() {
   members_.clear();
   members_.resize(options_.members);
   for (size_t i = 0; i < members_.size(); ++i) {
-    // Not "m" + to_string(i): GCC 12 warns about that (-Wrestrict, wrongly).
-    members_[i].name = std::string(1, 'm').append(std::to_string(i));
+    // (Appending, not "m" + to_string: GCC 12 at -O3 warns falsely about that.)
+    members_[i].name = std::string("m").append(std::to_string(i));
     members_[i].client_port = free_port();
     members_[i].peer_port = free_port();
   }
@@ -181,7 +209,7 @@ size_t EtcdCluster::leader(Millis timeout) {
         for (const auto& entry : parsed) {
           const auto& s = entry.value("Status", nlohmann::json::object());
           if (!s.contains("header") || !s.contains("leader")) continue;
-          if (s["leader"] != s["header"]["member_id"]) continue;
+          if (s["leader"] != s["header"].value("member_id", nlohmann::json())) continue;
           std::string url = entry.value("Endpoint", "");
           for (size_t i = 0; i < members_.size(); ++i) {
             if (endpoint(i) == url) found = i;

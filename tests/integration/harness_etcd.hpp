@@ -31,6 +31,14 @@ struct EtcdClusterOptions {
   TestCert etcdctl_client;
 };
 
+// A certificate for etcd members' https client URLs, signed by `ca`, in `dir`:
+// SAN IP:127.0.0.1 and DNS:localhost, with both serverAuth and clientAuth. etcd
+// 3.4's JSON gateway dials its own gRPC server presenting the member's server
+// certificate, so with --client-cert-auth a serverAuth-only certificate makes
+// every gateway request fail ("HTTP 503: connection closed"). Throws with
+// openssl's stderr when a step fails.
+TestCert etcd_member_certificate(const TestCert& ca, const TempDir& dir);
+
 class EtcdCluster {
  public:
   // Starts every member and waits (up to ~20 s) until each is healthy. A
