@@ -250,7 +250,7 @@ class KeyFileTest : public ::testing::Test {
   }
 
   std::string write(const std::string& name, const std::string& contents, mode_t mode) const {
-    const std::string path = dir_ + "/" + name;
+    std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
     EXPECT_EQ(::chmod(path.c_str(), mode), 0);
     return path;
