@@ -71,6 +71,14 @@ void Gateway::reopen_access_log() {
 bool Gateway::reload() {
   std::vector<config::Problem> problems;
   Prepared prepared = prepare(config_path_, generation_ + 1, false, problems);
+  if (problems.empty() &&
+      !(prepared.config->gateway.config_source == config_->gateway.config_source)) {
+    // Which store the admin API writes to is chosen at start: switching it
+    // under running watches and pending answers is not worth the risk.
+    problems.push_back({"$.gateway.configSource",
+                        "changed; the store of managed resources is chosen at start: restart "
+                        "ringgate to switch it"});
+  }
   if (problems.empty()) {
     // A file that cannot be opened rejects the reload before anything changed.
     const std::string& log_path = prepared.config->gateway.access_log.path;
@@ -103,11 +111,7 @@ bool Gateway::reload() {
   config_ = prepared.config;
   const std::shared_ptr<FleetStart> fleet = prepared.fleet;
   state_->reset(std::move(prepared));
-  if (fleet_ && fleet) {
-    fleet_->adopt(std::move(*fleet));
-  } else if (fleet_ || fleet) {
-    RG_WARN("reload: $.gateway.configSource changed type; takes effect at restart");
-  }
+  if (fleet_ && fleet) fleet_->adopt(std::move(*fleet));
   publish_certificate_metrics();
   shared_->snapshots.publish(snapshot);
   for (auto& w : workers_) w->wake();
