@@ -4,6 +4,7 @@
 // reference; etcd failures never reach the data plane; a gateway that missed
 // compacted revisions reads everything again; etcd holds nothing secret.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -426,6 +427,25 @@ TEST_F(Fleet, CheckConfigReachesTheClusterUnlessOffline) {
   CommandResult reachable =
       run_command({ringgate_binary(), "--check-config", gateway(0).config_path()});
   EXPECT_EQ(reachable.exit_code, 0) << reachable.out << reachable.err;
+}
+
+// The store is chosen at start: a SIGHUP that points the gateway at another
+// prefix is rejected and the old state keeps serving.
+TEST_F(Fleet, AReloadThatSwitchesTheStoreIsRejected) {
+  make_backend(gateway(0));
+  const TestPfx pfx = client("kept");
+  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/kept", upload_body(pfx, kPassword)).status, 201);
+  make_api(gateway(0), "kept", "kept");
+  ASSERT_TRUE(eventually([&] { return serves(gateway(2), "kept", pfx.thumbprint); }, Millis(3000)));
+  std::string config = read_file(gateway(2).config_path());
+  const size_t at = config.find(prefix_);
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, prefix_.size(), "/elsewhere/");
+  write_file(gateway(2).config_path(), config);
+  ::kill(gateway(2).process().pid(), SIGHUP);
+  EXPECT_TRUE(gateway(2).wait_for_log(std::regex("configSource: changed")));
+  EXPECT_TRUE(serves(gateway(2), "kept", pfx.thumbprint));
+  EXPECT_EQ(gateway(2).metric("ringgate_config_reload_failures_total"), 1);
 }
 
 }  // namespace
