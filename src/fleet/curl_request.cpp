@@ -25,8 +25,9 @@ int set_keepalive_count(void*, curl_socket_t fd, curlsocktype purpose) {
 }  // namespace
 
 void ensure_curl_initialized() {
-  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)result;
+  // Once per process, whichever thread asks first (a function-local static).
+  static const CURLcode kInitialized = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)kInitialized;
 }
 
 std::string configure_transfer(CURL* easy, const EtcdOptions& options, curl_slist* headers) {
