@@ -7,6 +7,7 @@
 
 #include "config/entities.hpp"
 #include "config/json_reader.hpp"
+#include "files/base64.hpp"
 
 namespace ringgate::admin {
 namespace {
@@ -72,17 +73,6 @@ std::optional<simdjson::dom::element> properties_of(simdjson::dom::element root,
   return top->require("properties");
 }
 
-int8_t base64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return static_cast<int8_t>(c - 'A');
-  if (c >= 'a' && c <= 'z') return static_cast<int8_t>(c - 'a' + 26);
-  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0' + 52);
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 template <typename Read>
 auto read_body(std::string_view body, std::vector<ErrorDetail>& details, Read&& read)
     -> decltype(read(std::declval<simdjson::dom::element>(), std::declval<config::Problems&>())) {
@@ -106,44 +96,6 @@ auto read_body(std::string_view body, std::vector<ErrorDetail>& details, Read&& 
 CertificateUpload::~CertificateUpload() {
   wipe(pfx_);
   wipe(password_);
-}
-
-bool decode_base64(std::string_view text, std::string& out) {
-  out.clear();
-  uint32_t bits = 0;
-  int count = 0;  // sextets in `bits`
-  size_t padding = 0;
-  for (unsigned char c : text) {
-    if (is_space(c)) continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    const int8_t value = base64_value(c);
-    if (value < 0 || padding > 0) return false;  // a stray byte, or data after '='
-    bits = (bits << 6) | static_cast<uint32_t>(value);
-    if (++count == 4) {
-      out.push_back(static_cast<char>((bits >> 16) & 0xff));
-      out.push_back(static_cast<char>((bits >> 8) & 0xff));
-      out.push_back(static_cast<char>(bits & 0xff));
-      bits = 0;
-      count = 0;
-    }
-  }
-  // A final group of 2 or 3 sextets carries 1 or 2 bytes; its spare bits
-  // must be zero, and padding, when present, must complete it.
-  if (count == 1) return false;
-  if (padding > 0 && (count == 0 || count + padding != 4)) return false;
-  if (count == 2) {
-    if (bits & 0xf) return false;
-    out.push_back(static_cast<char>((bits >> 4) & 0xff));
-  } else if (count == 3) {
-    if (bits & 0x3) return false;
-    out.push_back(static_cast<char>((bits >> 10) & 0xff));
-    out.push_back(static_cast<char>((bits >> 2) & 0xff));
-  }
-  bits = 0;
-  return true;
 }
 
 bool read_certificate_body(std::string_view body, CertificateUpload& upload,
@@ -175,7 +127,7 @@ bool read_certificate_body(std::string_view body, CertificateUpload& upload,
   }
   if (data) {
     upload.pfx_.reserve(data->size() / 4 * 3 + 3);
-    if (!decode_base64(*data, upload.pfx_)) {
+    if (!files::base64_decode(*data, upload.pfx_, files::Base64Form::kLenient)) {
       problems.add("$.properties.data", "expected the PFX file in base64 (RFC 4648)");
     } else if (upload.pfx_.empty()) {
       problems.add("$.properties.data", "expected the PFX file in base64, found an empty string");

@@ -52,9 +52,4 @@ std::optional<config::Api> read_api_body(std::string_view body, std::vector<Erro
 std::optional<std::string> read_policy_body(std::string_view body,
                                             std::vector<ErrorDetail>& details);
 
-// Strict base64 (RFC 4648 §4, padded or not); whitespace between groups, as
-// line-wrapped output has, is skipped. False on any other character or a
-// dangling bit. `out` is filled in place (reserve it to keep one buffer).
-bool decode_base64(std::string_view text, std::string& out);
-
 }  // namespace ringgate::admin

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "fleet/base64.hpp"
+#include "files/base64.hpp"
 
 namespace ringgate::fleet {
 namespace {
@@ -54,9 +54,10 @@ json operations_json(const std::vector<Operation>& operations) {
   for (const auto& op : operations) {
     if (op.kind == Operation::Kind::kPut) {
       out.push_back(
-          {{"request_put", {{"key", base64_encode(op.key)}, {"value", base64_encode(op.value)}}}});
+          {{"request_put",
+            {{"key", files::base64_encode(op.key)}, {"value", files::base64_encode(op.value)}}}});
     } else {
-      out.push_back({{"request_delete_range", {{"key", base64_encode(op.key)}}}});
+      out.push_back({{"request_delete_range", {{"key", files::base64_encode(op.key)}}}});
     }
   }
   return out;
@@ -82,9 +83,11 @@ std::string bytes_field(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end()) return {};
   if (!it->is_string()) throw std::invalid_argument(std::string(name) + " is not a string");
-  auto decoded = base64_decode(it->get_ref<const std::string&>());
-  if (!decoded) throw std::invalid_argument(std::string(name) + " is not base64");
-  return std::move(*decoded);
+  std::string decoded;
+  if (!files::base64_decode(it->get_ref<const std::string&>(), decoded)) {
+    throw std::invalid_argument(std::string(name) + " is not base64");
+  }
+  return decoded;
 }
 
 bool bool_field(const json& object, const char* name) {
@@ -131,8 +134,8 @@ std::string prefix_range_end(std::string_view prefix) {
 }
 
 std::string range_request_json(std::string_view key, std::string_view range_end) {
-  json body = {{"key", base64_encode(key)}};
-  if (!range_end.empty()) body["range_end"] = base64_encode(range_end);
+  json body = {{"key", files::base64_encode(key)}};
+  if (!range_end.empty()) body["range_end"] = files::base64_encode(range_end);
   return body.dump();
 }
 
@@ -141,11 +144,11 @@ std::string txn_request_json(const std::vector<Compare>& compares,
                              const std::vector<Operation>& on_failure) {
   json compare = json::array();
   for (const auto& c : compares) {
-    json one = {{"key", base64_encode(c.key)},
+    json one = {{"key", files::base64_encode(c.key)},
                 {"target", target_name(c.target)},
                 {"result", result_name(c.result)},
                 {target_field(c.target), std::to_string(c.value)}};
-    if (!c.range_end.empty()) one["range_end"] = base64_encode(c.range_end);
+    if (!c.range_end.empty()) one["range_end"] = files::base64_encode(c.range_end);
     compare.push_back(std::move(one));
   }
   json body = {{"compare", std::move(compare)},
@@ -156,8 +159,8 @@ std::string txn_request_json(const std::vector<Compare>& compares,
 
 std::string watch_request_json(std::string_view key, std::string_view range_end,
                                int64_t start_revision) {
-  json create = {{"key", base64_encode(key)}, {"progress_notify", true}};
-  if (!range_end.empty()) create["range_end"] = base64_encode(range_end);
+  json create = {{"key", files::base64_encode(key)}, {"progress_notify", true}};
+  if (!range_end.empty()) create["range_end"] = files::base64_encode(range_end);
   if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
   return json{{"create_request", std::move(create)}}.dump();
 }

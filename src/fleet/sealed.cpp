@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "files/base64.hpp"
 #include "files/errno_text.hpp"
 #include "files/read_file.hpp"
 
@@ -60,48 +61,11 @@ bool is_valid_key_id(std::string_view id) {
          std::all_of(id.begin(), id.end(), is_key_id_char);
 }
 
-bool is_base64_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
-}
-
 std::string_view trim(std::string_view text) {
   constexpr std::string_view kSpace = " \t\r\f\v";
   const size_t begin = text.find_first_not_of(kSpace);
   if (begin == std::string_view::npos) return {};
   return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
-}
-
-std::string encode_base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(std::max(written, 0)));
-  return out;
-}
-
-// Padded base64 (RFC 4648 §4) and nothing else: EVP_DecodeBlock alone would
-// skip surrounding whitespace and keep the padding's zero bytes. `out` is
-// wiped on failure, as it may hold key bytes.
-bool decode_base64(std::string_view text, std::string& out) {
-  out.clear();
-  if (text.size() % 4 != 0 || text.size() > kMaxInputBytes) return false;
-  size_t padding = 0;
-  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
-  if (!std::all_of(text.begin(), text.end() - static_cast<ptrdiff_t>(padding), is_base64_char)) {
-    return false;
-  }
-  out.resize(text.size() / 4 * 3);
-  const int decoded = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(text.data()),
-                                      static_cast<int>(text.size()));
-  if (decoded < 0 || static_cast<size_t>(decoded) != out.size()) {
-    wipe(out);
-    return false;
-  }
-  out.resize(out.size() - padding);
-  return true;
 }
 
 // The additional authenticated data: the format version, the key id and the
@@ -199,7 +163,7 @@ std::unique_ptr<SecretKey> parse_key_line(std::string_view line, size_t number,
     return nullptr;
   }
   std::string bytes;
-  if (!decode_base64(trim(line.substr(colon + 1)), bytes)) {
+  if (!files::base64_decode(trim(line.substr(colon + 1)), bytes)) {
     problems.push_back(line_problem(
         number, "key \"" + std::string(id) + "\" is not valid base64 (RFC 4648, with padding)"));
     return nullptr;
@@ -342,11 +306,11 @@ SealResult read_envelope(std::string_view text, Envelope& envelope) {
                    "sealed with format version " + json["v"].dump() + "; this gateway reads 1");
   }
   envelope.key_id = json["kid"].get<std::string>();
-  if (!decode_base64(json["nonce"].get_ref<const std::string&>(), envelope.nonce) ||
+  if (!files::base64_decode(json["nonce"].get_ref<const std::string&>(), envelope.nonce) ||
       envelope.nonce.size() != kNonceBytes) {
     return failure(SealError::kBadEnvelope, "nonce must be 12 bytes in base64");
   }
-  if (!decode_base64(json["data"].get_ref<const std::string&>(), envelope.data) ||
+  if (!files::base64_decode(json["data"].get_ref<const std::string&>(), envelope.data) ||
       envelope.data.size() < kTagBytes) {
     return failure(SealError::kBadEnvelope, "data must be base64 of at least the 16-byte tag");
   }
@@ -373,8 +337,8 @@ SealResult KeyRing::seal(std::string_view plaintext, std::string_view context) c
   nlohmann::ordered_json envelope;
   envelope["v"] = kEnvelopeVersion;
   envelope["kid"] = key.id;
-  envelope["nonce"] = encode_base64(nonce);
-  envelope["data"] = encode_base64(data);
+  envelope["nonce"] = files::base64_encode(nonce);
+  envelope["data"] = files::base64_encode(data);
   SealResult result;
   result.text = envelope.dump();
   result.key_id = key.id;

@@ -1,5 +1,5 @@
-// Specification of the two small readers the management routes share: the
-// base64 of an uploaded PFX and an If-Match header's list of tags.
+// Specification of a small reader the management routes share: an If-Match
+// header's list of tags. (The base64 of an uploaded PFX: files/base64_test.)
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -10,24 +10,6 @@
 
 namespace ringgate::admin {
 namespace {
-
-TEST(Base64, Base64_DecodesPaddedUnpaddedAndWrappedText) {
-  std::string out;
-  EXPECT_TRUE(decode_base64("aGVsbG8=", out));
-  EXPECT_EQ(out, "hello");
-  EXPECT_TRUE(decode_base64("aGVsbG8", out));
-  EXPECT_EQ(out, "hello");
-  EXPECT_TRUE(decode_base64("aGVs\r\nbG8h", out));
-  EXPECT_EQ(out, "hello!");
-}
-
-TEST(Base64, Base64_RefusesStrayCharactersAndDanglingBits) {
-  std::string out;
-  EXPECT_FALSE(decode_base64("aGVs*bG8=", out));
-  EXPECT_FALSE(decode_base64("aGVsbG9=", out));
-  EXPECT_FALSE(decode_base64("a", out));
-  EXPECT_FALSE(decode_base64("aGVsbG8=aGVs", out));
-}
 
 TEST(IfMatch, IfMatch_AcceptsAnyTagOfAList) {
   EXPECT_TRUE(if_match_allows("\"a\", \"b\"", std::string("\"b\"")));
