@@ -101,6 +101,22 @@ class Fleet : public ::testing::Test {
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
+  // Certificate `name` (a fresh PFX) uploaded through gateway 1 and API
+  // `name` presenting it; returns the PFX once every gateway in `serving`
+  // serves the API with it (a failure is recorded otherwise).
+  TestPfx certificate_api(const std::string& name, const std::vector<size_t>& serving = {0, 1, 2}) {
+    const TestPfx pfx = client(name);
+    HttpResponse r = gateway(0).admin("PUT", "/certificates/" + name, upload_body(pfx, kPassword));
+    EXPECT_EQ(r.status, 201) << r.body;
+    make_api(gateway(0), name, name);
+    for (size_t g : serving) {
+      EXPECT_TRUE(
+          eventually([&] { return serves(gateway(g), name, pfx.thumbprint); }, Millis(3000)))
+          << "gateway " << g + 1 << " does not serve /" << name;
+    }
+    return pfx;
+  }
+
   // Whether gateway `g` answers /<api>/x with 200 from nginx, having
   // presented the certificate whose thumbprint is `thumbprint`.
   bool serves(GatewayUnderTest& g, const std::string& api, const std::string& thumbprint) {
@@ -263,13 +279,8 @@ TEST_F(Fleet, ADeleteNeverRacesPastAReference) {
 // request fails, and admin writes work again after the election.
 TEST_F(Fleet, KillingTheLeaderUnderLoadFailsNoRequest) {
   make_backend(gateway(0));
-  const TestPfx pfx = client("load");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/load", upload_body(pfx, kPassword)).status, 201);
-  make_api(gateway(0), "load", "load");
-  for (size_t g = 0; g < 3; ++g) {
-    ASSERT_TRUE(
-        eventually([&] { return serves(gateway(g), "load", pfx.thumbprint); }, Millis(3000)));
-  }
+  const TestPfx pfx = certificate_api("load");
+  ASSERT_FALSE(HasFailure());
   auto wrk = load("load", 6);
   std::this_thread::sleep_for(Millis(2000));
   const size_t leader = cluster_->leader();
@@ -298,14 +309,8 @@ TEST_F(Fleet, KillingTheLeaderUnderLoadFailsNoRequest) {
 // once etcd is back, changes reach every gateway.
 TEST_F(Fleet, WithoutEtcdTheGatewaysServeOnAndCatchUpAfterwards) {
   make_backend(gateway(0));
-  const TestPfx pfx = client("steady");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/steady", upload_body(pfx, kPassword)).status,
-            201);
-  make_api(gateway(0), "steady", "steady");
-  for (size_t g = 0; g < 3; ++g) {
-    ASSERT_TRUE(
-        eventually([&] { return serves(gateway(g), "steady", pfx.thumbprint); }, Millis(3000)));
-  }
+  const TestPfx pfx = certificate_api("steady");
+  ASSERT_FALSE(HasFailure());
   auto wrk = load("steady", 5);
   std::this_thread::sleep_for(Millis(1000));
   cluster_->stop_all();
@@ -354,18 +359,13 @@ TEST_F(Fleet, AGatewayPastACompactionResyncsCompletely) {
   // A fourth gateway that reaches etcd through member 3 only.
   auto lone = std::make_unique<GatewayUnderTest>(member_config({cluster_->endpoint(2)}));
   make_backend(gateway(0));
-  const TestPfx pfx = client("gone");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/gone", upload_body(pfx, kPassword)).status, 201);
-  make_api(gateway(0), "gone", "gone");
+  const TestPfx pfx = certificate_api("gone");
   ASSERT_TRUE(eventually([&] { return serves(*lone, "gone", pfx.thumbprint); }, Millis(3000)));
 
   cluster_->stop(2);
   ASSERT_EQ(gateway(0).admin("DELETE", "/apis/gone").status, 200);
   ASSERT_EQ(gateway(0).admin("DELETE", "/certificates/gone").status, 200);
-  const TestPfx fresh = client("fresh");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/fresh", upload_body(fresh, kPassword)).status,
-            201);
-  make_api(gateway(0), "fresh", "fresh");
+  const TestPfx fresh = certificate_api("fresh");
   for (int i = 0; i < 5; ++i) {  // more revisions past the ones the lone gateway saw
     const std::string api = numbered("filler", i);
     ASSERT_EQ(gateway(1).admin("PUT", "/apis/" + api, api_body(api, nginx_->origin())).status, 201);
@@ -386,10 +386,7 @@ TEST_F(Fleet, AGatewayPastACompactionResyncsCompletely) {
 // password: not the PFX's, not a Basic credential's.
 TEST_F(Fleet, EtcdHoldsNoPrivateKeyAndNoPassword) {
   make_backend(gateway(0));
-  const TestPfx pfx = client("secret");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/secret", upload_body(pfx, kPassword)).status,
-            201);
-  make_api(gateway(0), "secret", "secret");
+  const TestPfx pfx = certificate_api("secret");
   HttpResponse r = gateway(0).admin("PUT", "/apis/basic", api_body("basic", nginx_->origin()));
   ASSERT_EQ(r.status, 201) << r.body;
   r = gateway(0).admin("PUT", "/apis/basic/policies/policy",
@@ -397,8 +394,6 @@ TEST_F(Fleet, EtcdHoldsNoPrivateKeyAndNoPassword) {
                                                "username=\"svc\" password=\"") +
                                    kBasicPassword + "\"/></inbound></policies>"));
   ASSERT_EQ(r.status, 201) << r.body;
-  ASSERT_TRUE(
-      eventually([&] { return serves(gateway(2), "secret", pfx.thumbprint); }, Millis(3000)));
 
   const std::string dump = cluster_->etcdctl({"get", "--prefix", prefix_});
   ASSERT_NE(dump.find(prefix_ + "certificates/secret"), std::string::npos) << dump;
@@ -433,10 +428,8 @@ TEST_F(Fleet, CheckConfigReachesTheClusterUnlessOffline) {
 // prefix is rejected and the old state keeps serving.
 TEST_F(Fleet, AReloadThatSwitchesTheStoreIsRejected) {
   make_backend(gateway(0));
-  const TestPfx pfx = client("kept");
-  ASSERT_EQ(gateway(0).admin("PUT", "/certificates/kept", upload_body(pfx, kPassword)).status, 201);
-  make_api(gateway(0), "kept", "kept");
-  ASSERT_TRUE(eventually([&] { return serves(gateway(2), "kept", pfx.thumbprint); }, Millis(3000)));
+  const TestPfx pfx = certificate_api("kept");
+  ASSERT_FALSE(HasFailure());
   std::string config = read_file(gateway(2).config_path());
   const size_t at = config.find(prefix_);
   ASSERT_NE(at, std::string::npos) << config;
