@@ -213,6 +213,11 @@ int FleetSync::next_timeout_ms() const {
     const int due = static_cast<int>(std::max<int64_t>(0, left.count()));
     timeout = timeout < 0 ? due : std::min(timeout, due);
   }
+  if (connected_) {
+    const auto left = std::chrono::duration_cast<milliseconds>(next_watch_check_ - Clock::now());
+    const int due = static_cast<int>(std::max<int64_t>(0, left.count()));
+    timeout = timeout < 0 ? due : std::min(timeout, due);
+  }
   return timeout;
 }
 
@@ -223,6 +228,7 @@ void FleetSync::handle(const pollfd& ready) { watch_.handle(ready); }
 void FleetSync::tick() {
   watch_.on_timeout();
   take_watch_batch();
+  if (connected_ && Clock::now() >= next_watch_check_) check_watch();
   if (reconnect_pending_ && Clock::now() >= reconnect_at_) {
     reconnect_pending_ = false;
     reconnect();
@@ -237,6 +243,8 @@ void FleetSync::take_watch_batch() {
               static_cast<long long>(revision_ + 1));
     connected_ = true;
     backoff_ = milliseconds(0);
+    next_watch_check_ = Clock::now() + kWatchCheckInterval;
+    undelivered_serial_ = 0;
   }
   for (fleet::EtcdWatch::Event& event : batch.events) {
     // A full read already holds everything up to its revision.
@@ -271,6 +279,34 @@ void FleetSync::take_watch_batch() {
     if (connected_) last_in_sync_ = Clock::now();
     schedule_reconnect(batch.ended);
   }
+}
+
+void FleetSync::check_watch() {
+  next_watch_check_ = Clock::now() + kWatchCheckInterval;
+  const fleet::RangeResult serial = client_.range(serial_key_);
+  if (!serial.ok()) {
+    ++errors_total_;  // the watch may still be fine; the next check tells
+    return;
+  }
+  const int64_t in_etcd = serial.kvs.empty() ? 0 : serial.kvs.front().mod_revision;
+  auto seen = mirror_.find(serial_key_);
+  const int64_t delivered = seen == mirror_.end() ? 0 : seen->second.mod_revision;
+  if (in_etcd <= delivered) {
+    undelivered_serial_ = 0;
+    last_in_sync_ = Clock::now();
+    return;
+  }
+  // One interval of grace: the write may simply be on its way.
+  if (undelivered_serial_ == 0 || in_etcd < undelivered_serial_) {
+    undelivered_serial_ = in_etcd;
+    return;
+  }
+  const std::string reason = "the watch on " + watch_.endpoint() + " has not delivered revision " +
+                             std::to_string(undelivered_serial_) +
+                             " (member frozen or cut off from its cluster?)";
+  undelivered_serial_ = 0;
+  watch_.stop();
+  schedule_reconnect(reason);
 }
 
 void FleetSync::schedule_reconnect(const std::string& reason) {

@@ -81,6 +81,11 @@ class FleetSync final : public ManagedBacking {
   void handle(const pollfd& ready);
   void tick();
 
+  // How often a running watch is checked against etcd (a linearizable read
+  // of `serial`): a member that is frozen or cut off from its cluster keeps
+  // a watch open that delivers nothing, and keepalives do not notice.
+  static constexpr std::chrono::milliseconds kWatchCheckInterval{3000};
+
   Outcome store(const ManagedResources& managed, const certs::CertificateSet& uploaded,
                 std::string& error) override;
   bool refresh(std::string& error) override;
@@ -99,6 +104,7 @@ class FleetSync final : public ManagedBacking {
   void schedule_reconnect(const std::string& reason);
   void reconnect();
   void take_watch_batch();
+  void check_watch();
   std::shared_ptr<const certs::LoadedCertificate> decode_certificate(const std::string& key,
                                                                      const std::string& value,
                                                                      std::string& error);
@@ -128,6 +134,10 @@ class FleetSync final : public ManagedBacking {
   bool reconnect_pending_ = false;
   std::chrono::milliseconds backoff_{0};
   Clock::time_point last_in_sync_;
+  Clock::time_point next_watch_check_{};
+  // A write (serial's mod_revision) etcd holds that the watch had not
+  // delivered at the last check; 0 when none.
+  int64_t undelivered_serial_ = 0;
   uint64_t errors_total_ = 0;
 };
 

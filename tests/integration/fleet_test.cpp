@@ -382,6 +382,39 @@ TEST_F(Fleet, AGatewayPastACompactionResyncsCompletely) {
   EXPECT_EQ(lone->admin("GET", "/apis/filler4").status, 200);
 }
 
+// A member frozen under a gateway's watch (its sockets open, keepalives
+// answered by its kernel) is noticed and left behind: what is written through
+// the rest of the cluster still arrives.
+TEST_F(Fleet, AWatchOnAFrozenMemberIsLeftBehind) {
+  // Watches start on the first endpoint: member 3 here.
+  const std::vector<std::string> urls = cluster_->client_urls();
+  auto lone = std::make_unique<GatewayUnderTest>(member_config({urls[2], urls[0], urls[1]}));
+  make_backend(gateway(0));
+  const TestPfx before = certificate_api("before");
+  ASSERT_TRUE(eventually([&] { return serves(*lone, "before", before.thumbprint); }, Millis(3000)));
+
+  cluster_->freeze(2);
+  struct Thaw {
+    EtcdCluster& cluster;
+    ~Thaw() { cluster.thaw(2); }
+  } thaw{*cluster_};
+  const auto frozen = Clock::now();
+  HttpResponse r;
+  const TestPfx after = client("after");
+  ASSERT_TRUE(eventually(
+      [&] {
+        r = gateway(0).admin("PUT", "/certificates/after", upload_body(after, kPassword));
+        return r.status == 201;
+      },
+      Millis(10000), Millis(100)))
+      << r.status << " " << r.body;
+  make_api(gateway(0), "after", "after");
+  EXPECT_TRUE(eventually([&] { return serves(*lone, "after", after.thumbprint); }, Millis(20000)));
+  std::cout << "[ fleet    ] a change reached the gateway whose watch was on a frozen member "
+            << elapsed_ms(frozen) << " ms after the freeze\n";
+  EXPECT_TRUE(lone->wait_for_log(std::regex("has not delivered revision")));
+}
+
 // Acceptance 6: etcd, and the cache in stateDir, hold no private key and no
 // password: not the PFX's, not a Basic credential's.
 TEST_F(Fleet, EtcdHoldsNoPrivateKeyAndNoPassword) {

@@ -162,6 +162,14 @@ void EtcdCluster::kill(size_t i) {
   process->wait_exit(Millis(5000));
 }
 
+void EtcdCluster::freeze(size_t i) {
+  if (auto& process = members_.at(i).process) ::kill(process->pid(), SIGSTOP);
+}
+
+void EtcdCluster::thaw(size_t i) {
+  if (auto& process = members_.at(i).process) ::kill(process->pid(), SIGCONT);
+}
+
 void EtcdCluster::stop(size_t i) {
   auto& process = members_.at(i).process;
   if (process != nullptr) process->terminate(SIGTERM, Millis(10000));

@@ -66,6 +66,10 @@ class EtcdCluster {
 
   // SIGKILL to member i (its data stays).
   void kill(size_t i);
+  // SIGSTOP / SIGCONT to member i: frozen, its sockets stay open and its
+  // kernel still answers TCP keepalives, but it says nothing.
+  void freeze(size_t i);
+  void thaw(size_t i);
   // SIGTERM to member i and waits for it to exit.
   void stop(size_t i);
   // Starts member i again on its data dir and ports and waits until it is
