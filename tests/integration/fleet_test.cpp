@@ -474,5 +474,56 @@ TEST_F(Fleet, AReloadThatSwitchesTheStoreIsRejected) {
   EXPECT_EQ(gateway(2).metric("ringgate_config_reload_failures_total"), 1);
 }
 
+// gateway.configSource over https to a cluster that requires client
+// certificates: the gateways present the config file's certificate named by
+// certificateId and check etcd's against caFile; one presenting a
+// certificate etcd does not trust stays degraded and serves what it has.
+TEST(FleetTls, GatewaysReachAClusterThatRequiresTheirCertificate) {
+  if (!EtcdCluster::available() || !TestPki::available()) {
+    GTEST_SKIP() << "etcd or openssl is not installed";
+  }
+  TempDir dir;
+  EtcdClusterOptions options;
+  options.members = 1;
+  options.tls = true;
+  options.server = etcd_member_certificate(pki().ca, dir);
+  options.server_ca_file = pki().ca.cert_pem;
+  options.client_ca_file = pki().ca.cert_pem;
+  options.etcdctl_client = pki().client_aes;
+  EtcdCluster cluster(options);
+  const std::string key_file = dir.path() + "/fleet.key";
+  const CommandResult key = run_command({"/usr/bin/openssl", "rand", "-base64", "32"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  write_file(key_file, "k1:" + key.out, 0600);
+  auto member = [&](const TestPfx& certificate) {
+    GatewayConfig g;
+    g.certificates = {{"etcd-client", certificate}};
+    g.config_source_json = json{
+        {"type", "etcd"},
+        {"endpoints", cluster.client_urls()},
+        {"caFile", pki().ca.cert_pem},
+        {"certificateId", "etcd-client"},
+        {"encryptionKeyFile",
+         key_file}}.dump();
+    return std::make_unique<GatewayUnderTest>(g);
+  };
+  auto first = member(pki().client_aes_pfx);
+  auto second = member(pki().client_aes_pfx);
+  auto refused = member(pki().client_untrusted_pfx);
+
+  HttpResponse r =
+      first->admin("PUT", "/apis/over-tls", api_body("over-tls", "http://127.0.0.1:9"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(eventually([&] { return second->admin("GET", "/apis/over-tls").status == 200; },
+                         Millis(3000)));
+  EXPECT_EQ(refused->admin("GET", "/apis/over-tls").status, 404);
+  const json health = json::parse(refused->admin("GET", "/healthz").body, nullptr, false);
+  EXPECT_EQ(health.value("status", ""), "degraded") << health.dump();
+  r = refused->admin("PUT", "/apis/refused", api_body("refused", "http://127.0.0.1:9"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(cluster.etcdctl({"get", "--prefix", "/ringgate/", "--keys-only"}).find("over-tls"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ringgate::itest
