@@ -296,8 +296,9 @@ void FleetSync::check_watch() {
     last_in_sync_ = Clock::now();
     return;
   }
-  // One interval of grace: the write may simply be on its way.
-  if (undelivered_serial_ == 0 || in_etcd < undelivered_serial_) {
+  // One interval of grace: the write may simply be on its way. A watch that
+  // delivered what was missing last time is fine, even if more is now.
+  if (undelivered_serial_ == 0 || delivered >= undelivered_serial_) {
     undelivered_serial_ = in_etcd;
     return;
   }
