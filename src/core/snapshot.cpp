@@ -96,7 +96,9 @@ std::vector<ListenerTls> build_listener_tls(const config::Config& config,
         std::string error;
         auto ctx = tls::make_server_context(cert.key(), cert.certificate(), cert.chain(), error);
         if (!ctx) {
-          problems.push_back({where, "certificate \"" + id + "\": " + error});
+          std::string message = "certificate \"" + id + "\": ";
+          message += error;
+          problems.push_back({where, std::move(message)});
           continue;
         }
         contexts->add(ctx);
