@@ -145,6 +145,17 @@ void CertificateSet::insert(StoredCertificate certificate) {
 
 bool CertificateSet::erase(const std::string& id) { return entries_.erase(id) > 0; }
 
+CertificateSet CertificateSet::with_uploaded(const CertificateSet& uploaded) const {
+  CertificateSet next;
+  for (const auto& [id, entry] : entries_) {
+    if (entry.from_config_file) next.insert(entry);
+  }
+  for (const auto& [id, entry] : uploaded.entries_) {
+    if (!next.get(id)) next.insert(StoredCertificate{id, entry.certificate, false});
+  }
+  return next;
+}
+
 std::vector<StoredCertificate> CertificateSet::list() const {
   std::vector<StoredCertificate> all;
   all.reserve(entries_.size());
@@ -259,14 +270,7 @@ bool CertificateStore::remove(const std::string& id, std::string* error) {
 
 void CertificateStore::replace_uploaded(const CertificateSet& uploaded) {
   std::lock_guard lock(mutex_);
-  CertificateSet next;
-  for (StoredCertificate& c : entries_.list()) {
-    if (c.from_config_file) next.insert(std::move(c));
-  }
-  for (StoredCertificate& c : uploaded.list()) {
-    if (!next.get(c.id)) next.insert(StoredCertificate{c.id, std::move(c.certificate), false});
-  }
-  entries_ = std::move(next);
+  entries_ = entries_.with_uploaded(uploaded);
 }
 
 std::vector<StoredCertificate> CertificateStore::list() const {

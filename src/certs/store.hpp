@@ -40,6 +40,9 @@ class CertificateSet {
   void insert(StoredCertificate certificate);
   // Returns false when there was no such id.
   bool erase(const std::string& id);
+  // This set's config file certificates plus those of `uploaded` whose id
+  // the config file does not declare (the file wins), as uploaded ones.
+  CertificateSet with_uploaded(const CertificateSet& uploaded) const;
 
   size_t size() const noexcept { return entries_.size(); }
   // Every certificate, sorted by id.

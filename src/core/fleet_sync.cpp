@@ -207,17 +207,14 @@ void FleetSync::adopt(FleetStart start) {
 void FleetSync::collect(std::vector<pollfd>& fds) const { watch_.collect(fds); }
 
 int FleetSync::next_timeout_ms() const {
-  int timeout = watch_.next_timeout_ms();
-  if (reconnect_pending_) {
-    const auto left = std::chrono::duration_cast<milliseconds>(reconnect_at_ - Clock::now());
-    const int due = static_cast<int>(std::max<int64_t>(0, left.count()));
+  int timeout = watch_.next_timeout_ms();  // -1: nothing due
+  const auto until = [&timeout](Clock::time_point at) {
+    const auto left = std::chrono::duration_cast<milliseconds>(at - Clock::now()).count();
+    const int due = static_cast<int>(std::max<int64_t>(0, left));
     timeout = timeout < 0 ? due : std::min(timeout, due);
-  }
-  if (connected_) {
-    const auto left = std::chrono::duration_cast<milliseconds>(next_watch_check_ - Clock::now());
-    const int due = static_cast<int>(std::max<int64_t>(0, left.count()));
-    timeout = timeout < 0 ? due : std::min(timeout, due);
-  }
+  };
+  if (reconnect_pending_) until(reconnect_at_);
+  if (connected_) until(next_watch_check_);
   return timeout;
 }
 
@@ -326,7 +323,7 @@ void FleetSync::schedule_reconnect(const std::string& reason) {
 void FleetSync::reconnect() {
   if (need_full_read_) {
     std::string error;
-    if (!refresh(error)) return;  // refresh() scheduled the next try
+    refresh(error);  // starts the watch, or schedules the next try
     return;
   }
   watch_.start(prefix_, revision_ + 1);

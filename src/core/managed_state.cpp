@@ -390,16 +390,10 @@ bool ManagedState::refresh(std::string& error) {
 
 ManagedState::Change ManagedState::replace(ManagedResources managed,
                                            const certs::CertificateSet& uploaded) {
-  certs::CertificateSet next;
-  for (certs::StoredCertificate& c : store_->contents().list()) {
-    if (c.from_config_file) next.insert(std::move(c));
-  }
-  for (certs::StoredCertificate& c : uploaded.list()) {
-    if (!next.get(c.id)) next.insert(std::move(c));
-  }
+  const certs::CertificateSet next = store_->contents().with_uploaded(uploaded);
   Change change = apply(managed, next, [](std::string&) { return true; });
   if (change.ok()) {
-    store_->replace_uploaded(uploaded_only(next));
+    store_->replace_uploaded(uploaded);
     managed_ = std::move(managed);
   }
   return change;
