@@ -177,7 +177,7 @@ FleetSync::FleetSync(const config::Gateway& gateway, const certs::CertificateSet
       serial_key_(prefix_ + std::string(kSerialName)),
       state_dir_(gateway.state_dir),
       client_(etcd_options(gateway.config_source, file_certificates)),
-      watch_(etcd_options(gateway.config_source, file_certificates)),
+      watch_(client_.options()),
       last_in_sync_(Clock::now()) {
   state_.set_backing(this);
 }

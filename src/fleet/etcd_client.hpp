@@ -52,6 +52,8 @@ class EtcdClient {
   // "" when fine, else why not (every endpoint's failure).
   std::string check();
 
+  // What it was made with (a watch on the same cluster takes the same).
+  const EtcdOptions& options() const { return options_; }
   // The endpoint the next request tries first (index into options.endpoints).
   size_t preferred_endpoint() const { return preferred_; }
 
